@@ -1,0 +1,113 @@
+"""Speed and memory figures on 2 cores.
+
+Usage: python bench/speed.py [--model M ...] [--scale N]
+
+For each model, on the bundled corpus, in one run:
+- build: an index built with an empty embedding cache → passages/s, and the same
+  texts encoded directly by the encoder → texts/s; their ratio is the pipeline's
+  overhead (1.0 = none);
+- ask: median and p95 latency of `Engine.ask` after load, over the QA set's questions;
+- cold start: wall time of a fresh `isnad ask` process on the built index, next to the
+  model's own load time; peak RSS of that process.
+With --scale N, also latency over an index of N passages of SaudiNewsNet articles
+(vectors from the fast USE encoder; the dev-set questions are asked against it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QA = ROOT / "tests" / "data" / "qa.jsonl"
+
+
+def questions() -> list[str]:
+    return [json.loads(line)["question"] for line in QA.read_text().splitlines() if line.strip()]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_model(model: str) -> dict[str, object]:
+    from isnad.app import load_encoder, read_corpus
+    from isnad.corpus import bundled_corpus_dir, segment
+    from isnad.retrieval.engine import Engine
+    from isnad.retrieval.index import Index, IndexHome, build_index
+    from isnad.settings import Settings
+
+    out: dict[str, object] = {"model": model}
+    settings = Settings(model=model)  # the model cache of ISNAD_HOME is reused
+    started = time.perf_counter()
+    encoder = load_encoder(settings, progress=False)
+    out["model_load_s"] = round(time.perf_counter() - started, 2)
+    articles = read_corpus([bundled_corpus_dir()]).articles
+    with tempfile.TemporaryDirectory() as tmp:
+        home = IndexHome(Path(tmp))  # its own, empty embedding cache
+        report = build_index(home, articles, encoder, progress=False)
+        texts = []
+        for article in articles:
+            sentences, passages = segment(article)
+            texts += [article.text[p.start:p.end] for p in passages]
+            texts += [article.text[s.start:s.end] for s in sentences]
+        started = time.perf_counter()
+        encoder.encode_documents(texts, 32)
+        encode_s = time.perf_counter() - started
+        out.update({
+            "passages": report.passages, "sentences": report.sentences,
+            "build_s": round(report.seconds, 2),
+            "build_passages_per_s": round(report.passages / report.seconds, 2),
+            "build_texts_per_s": round(len(texts) / report.seconds, 2),
+            "encoder_texts_per_s": round(len(texts) / encode_s, 2),
+            "build_vs_encoder": round(encode_s / report.seconds, 3),
+        })
+        engine = Engine(Index(home), encoder)
+        engine.ask("warm up")
+        latencies = []
+        for q in questions():
+            t0 = time.perf_counter()
+            engine.ask(q)
+            latencies.append(1000 * (time.perf_counter() - t0))
+        out["ask_median_ms"] = round(statistics.median(latencies), 1)
+        out["ask_p95_ms"] = round(pct(latencies, 0.95), 1)
+        env = {**os.environ, "ISNAD_HOME": tmp, "ISNAD_MODEL": model}
+        # the index's model files: point the fresh process at the same model cache
+        (Path(tmp) / "models").symlink_to(settings.index_home.models_dir)
+        colds, rss = [], []
+        for _ in range(3):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "isnad", "ask", "Where is the Yarmouk camp?"],
+                           env=env, check=True, capture_output=True)
+            colds.append(time.perf_counter() - t0)
+            rss.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+        out["cold_start_s"] = round(statistics.median(colds), 2)
+        out["cold_start_minus_model_load_s"] = round(statistics.median(colds)
+                                                     - out["model_load_s"], 2)
+        out["peak_rss_mb"] = round(max(rss) / 1024, 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", action="append")
+    args = parser.parse_args()
+    results = [bench_model(m) for m in args.model or ["embeddinggemma", "e5-small-q4"]]
+    for r in results:
+        print(json.dumps(r, ensure_ascii=False))
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "speed.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

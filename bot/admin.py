@@ -1,0 +1,92 @@
+"""Maintainers' commands: /stats and /reindex, for the user ids in ISNAD_ADMIN_IDS only.
+
+Anyone else gets a refusal and nothing runs. The check is on the Telegram user id
+(not the chat), so an admin's command in a group works and a non-admin's does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from isnad.app import build as build_index
+from isnad.app import corpus_paths, load_encoder, open_engine, read_corpus
+from isnad.prompts.bot import bot_t
+from isnad.settings import Settings
+
+from .handlers import user_language
+from .render import plain_message
+from .state import BotState, get_state
+
+logger = logging.getLogger(__name__)
+
+
+def reindex(settings: Settings, language: str = "en") -> str:
+    """Re-scan the configured article folders (ISNAD_CORPUS, else the bundled corpus) and
+    build a fresh index generation; blocking, so call it in a worker thread. Returns a
+    summary for the admin. The old generation keeps answering until the build switches
+    ``current``; see the re-indexing issue for incremental updates."""
+    result = read_corpus(corpus_paths(settings))
+    for problem in result.problems:
+        logger.warning("reindex skipped %s", problem)
+    if not result.articles:
+        return bot_t("reindex_empty", language)
+    report = build_index(settings.index_home, result.articles, load_encoder(settings, False),
+                         progress=False)
+    return bot_t("reindex_summary", language, articles=report.articles,
+                 passages=report.passages, seconds=f"{report.seconds:.1f}",
+                 skipped=len(result.problems) + len(report.problems))
+
+
+def is_admin(update: Update, state: BotState) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in state.settings.admin_ids
+
+
+async def refuse(update: Update) -> None:
+    language = user_language(update)
+    await update.effective_message.reply_html(plain_message(bot_t("admin_only", language),
+                                                            language))
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Index size, questions, median latency and feedback counts."""
+    state = get_state(context)
+    if not is_admin(update, state):
+        await refuse(update)
+        return
+    language = user_language(update)
+    stats = state.store.stats()
+    catalog = state.engine.index.catalog
+    text = bot_t("stats", language, articles=catalog.count("articles"),
+                 passages=catalog.count("passages"), questions=stats.questions,
+                 answered=stats.answered,
+                 median="-" if stats.median_ms is None else f"{stats.median_ms:.0f}",
+                 up=stats.up, down=stats.down)
+    await update.effective_message.reply_html(plain_message(text, language))
+
+
+async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Rebuild the index in a worker thread, then answer later questions with it; the
+    bot keeps answering from the old index meanwhile. One re-index at a time."""
+    state = get_state(context)
+    if not is_admin(update, state):
+        await refuse(update)
+        return
+    language = user_language(update)
+    message = update.effective_message
+    if state.reindexing.locked():
+        await message.reply_html(plain_message(bot_t("reindex_busy", language), language))
+        return
+    async with state.reindexing:
+        await message.reply_html(plain_message(bot_t("reindex_started", language), language))
+        try:
+            summary = await asyncio.to_thread(reindex, state.settings, language)
+            state.swap_engine(await asyncio.to_thread(open_engine, state.settings, False))
+        except Exception as exc:  # the admin must hear why; the old engine keeps serving
+            logger.exception("reindex failed")
+            summary = bot_t("reindex_failed", language, error=str(exc)[:500])
+        await message.reply_html(plain_message(summary, language))

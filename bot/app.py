@@ -1,0 +1,264 @@
+"""Building and running the bot: ``build_application`` registers the handlers,
+``run_bot`` checks the token, opens the engine and polls (or serves a webhook).
+
+The token is a password: it is never printed, and a logging filter removes it from
+every log record (PTB and httpx put it in request URLs at DEBUG level).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlsplit
+
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from isnad.app import open_engine
+from isnad.embeddings import EncoderError
+from isnad.prompts.bot import bot_t
+from isnad.retrieval.engine import Engine
+from isnad.retrieval.index import IndexError_
+from isnad.settings import Settings
+
+from . import admin, handlers
+from .config import BotSettings
+from .keyboards import CONTEXT, MORE, SOURCES, VOTE
+from .limits import QuestionLimiter
+from .state import KEY, BotState
+from .store import BotStore
+
+logger = logging.getLogger(__name__)
+
+#: Retries of a request Telegram answered with "429 Too Many Requests"; the limiter
+#: waits the time Telegram asks for first.
+RATE_LIMIT_RETRIES = 3
+
+
+# -- keeping the token out of logs ----------
+class RedactToken(logging.Filter):
+    """Replaces the bot token in a record's message and traceback with ``<token>``.
+
+    Installed on the handlers (not on loggers): a handler filter sees the records of
+    every logger, including httpx and telegram.*, whatever their level."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.secrets = sorted({token, quote(token, safe="")}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure_logging(token: str) -> RedactToken:
+    """INFO by default, DEBUG with ISNAD_DEBUG=1; httpx's per-request lines only at DEBUG
+    (as PTB's examples do)."""
+    debug = bool(os.environ.get("ISNAD_DEBUG"))
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.DEBUG if debug else logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
+    redactor = RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+    return redactor
+
+
+# -- the application ----------
+def api_urls(base_url: str) -> tuple[str, str]:
+    """PTB's ``base_url``/``base_file_url`` for a Bot API server given by its root
+    (``http://127.0.0.1:8081``); a value already ending in ``/bot`` is kept."""
+    root = base_url.rstrip("/")
+    if "{token}" in root:
+        return root, root.replace("/bot", "/file/bot", 1)
+    root = root.removesuffix("/bot")
+    return root + "/bot", root + "/file/bot"
+
+
+async def post_init(application: Application) -> None:
+    """The command menu, in English and (for Arabic apps) in Arabic. Cosmetic: a Bot
+    API server without setMyCommands must not stop the bot."""
+    for language in ("en", "ar"):
+        commands = [BotCommand(name, bot_t(f"command_{name}", language))
+                    for name in ("start", "help", "sources", "ask")]
+        try:
+            await application.bot.set_my_commands(
+                commands, language_code=None if language == "en" else language)
+        except TelegramError as exc:
+            logger.warning("could not set the command menu (%s): %s", language, exc)
+
+
+async def post_shutdown(application: Application) -> None:
+    state: BotState = application.bot_data[KEY]
+    state.executor.shutdown(wait=False, cancel_futures=True)
+    state.store.close()
+
+
+def build_application(settings: Settings, engine: Engine,
+                      bot_settings: BotSettings | None = None,
+                      base_url: str | None = None,
+                      request: BaseRequest | None = None) -> Application:
+    """The Application with every handler registered. ``request`` replaces the HTTP
+    layer (tests pass one that records calls and answers with canned JSON)."""
+    bot_settings = bot_settings or BotSettings()
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token \
+        else ""
+    builder = (
+        Application.builder()
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Each update is its own task: one slow answer never holds up another chat.
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    base_url = base_url or settings.telegram_base_url
+    if base_url:
+        api, files = api_urls(base_url)
+        builder = builder.base_url(api).base_file_url(files)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+
+    application.bot_data[KEY] = BotState(
+        settings=settings,
+        bot_settings=bot_settings,
+        engine=engine,
+        store=BotStore(settings.home / "bot.sqlite"),
+        limiter=QuestionLimiter(bot_settings.questions_per_minute),
+        inline_limiter=QuestionLimiter(bot_settings.questions_per_minute * 3),
+        executor=ThreadPoolExecutor(bot_settings.workers, thread_name_prefix="isnad-engine"),
+    )
+
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("ask", handlers.ask_command))
+    application.add_handler(CommandHandler("stats", admin.stats_command))
+    application.add_handler(CommandHandler("reindex", admin.reindex_command))
+    application.add_handler(MessageHandler(
+        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.private_question))
+    application.add_handler(MessageHandler(
+        filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, handlers.group_message))
+    application.add_handler(MessageHandler(
+        filters.ChatType.PRIVATE & filters.COMMAND, handlers.help_command))  # unknown commands
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_handler(CallbackQueryHandler(handlers.more_button, pattern=f"^{MORE}:"))
+    application.add_handler(CallbackQueryHandler(handlers.context_button,
+                                                 pattern=f"^{CONTEXT}:"))
+    application.add_handler(CallbackQueryHandler(handlers.vote_button, pattern=f"^{VOTE}:"))
+    application.add_handler(CallbackQueryHandler(handlers.sources_button,
+                                                 pattern=f"^{SOURCES}:"))
+    application.add_handler(CallbackQueryHandler(handlers.unknown_button))
+    application.add_error_handler(handlers.error_handler)
+    return application
+
+
+# -- running ----------
+def _fail(message: str) -> None:
+    print(f"isnad: {message}", file=sys.stderr)
+
+
+async def check_token(token: str, base_url: str | None) -> None:
+    """getMe (what ``Bot.initialize`` calls) before the slower engine loads, so a bad
+    token fails in a second; raises InvalidToken or NetworkError."""
+    urls = dict(zip(("base_url", "base_file_url"), api_urls(base_url), strict=True)) \
+        if base_url else {}
+    async with Bot(token, **urls):
+        pass
+
+
+def run_bot(settings: Settings, webhook_url: str | None = None,
+            webhook_secret: str | None = None, listen: str = "0.0.0.0", port: int = 8443,
+            base_url: str | None = None) -> int:
+    """Run until stopped (Ctrl-C, SIGTERM); the exit code: 0 after a clean stop, 2 for a
+    missing or rejected token, 1 when the Bot API or the index cannot be used."""
+    token = settings.telegram_bot_token.get_secret_value().strip() \
+        if settings.telegram_bot_token else ""
+    if not token:
+        _fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather on Telegram and "
+              "export the token it gives you")
+        return 2
+    redactor = configure_logging(token)
+    base_url = base_url or settings.telegram_base_url
+    where = base_url or "https://api.telegram.org"
+
+    # One loop for the check and for PTB's run_* (which reuses the current loop).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(check_token(token, base_url))
+    except InvalidToken:
+        _fail(f"the Bot API at {where} rejected the token in TELEGRAM_BOT_TOKEN: copy it "
+              "again from @BotFather (/mybots → API Token)")
+        return 2
+    except NetworkError as exc:
+        _fail(f"cannot reach the Bot API at {where}: {redactor.redact(str(exc))[:300]}")
+        return 1
+
+    try:
+        engine = open_engine(settings, progress=False)
+    except (IndexError_, EncoderError) as exc:
+        _fail(str(exc))
+        return 1
+    application = build_application(settings, engine, base_url=base_url)
+    logger.info("Isnad bot started: %d articles indexed with %s; %s",
+                engine.index.catalog.count("articles"), engine.index.model,
+                f"webhook {webhook_url}" if webhook_url else "long polling")
+    if webhook_url:
+        # Telegram sends the secret in a header with every update; anything without it
+        # is refused by PTB's webhook server. A random one is fine: set_webhook sends it
+        # to Telegram at every start.
+        application.run_webhook(
+            listen=listen, port=port, url_path=urlsplit(webhook_url).path.lstrip("/"),
+            webhook_url=webhook_url, secret_token=webhook_secret or secrets.token_urlsafe(32),
+            allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m isnad.bot``: the same options as ``isnad bot``."""
+    parser = argparse.ArgumentParser(prog="python -m isnad.bot", description=__doc__)
+    parser.add_argument("--webhook-url", default=os.environ.get("ISNAD_WEBHOOK_URL"),
+                        help="serve a webhook at this public https URL instead of polling")
+    parser.add_argument("--webhook-secret", default=os.environ.get("ISNAD_WEBHOOK_SECRET"),
+                        help="secret token Telegram sends with each update (default: random)")
+    parser.add_argument("--listen", default="0.0.0.0", help="webhook: address to listen on")
+    parser.add_argument("--port", type=int, default=8443, help="webhook: port to listen on")
+    parser.add_argument("--base-url", default=None,
+                        help="Bot API server root, e.g. http://127.0.0.1:8081 "
+                             "(default: ISNAD_TELEGRAM_BASE_URL or Telegram's)")
+    args = parser.parse_args(argv)
+    return run_bot(Settings(), webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
+                   listen=args.listen, port=args.port, base_url=args.base_url)

@@ -1,0 +1,66 @@
+"""Any sentence-transformers model, by hub name or local folder.
+
+EmbeddingGemma (the default) ships named ``query``/``document`` prompts in its
+config; e5 models expect ``query: ``/``passage: `` prefixes instead. Using the wrong
+one costs several points of recall, so the prompt choice is part of the fingerprint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .base import Encoder, EncoderError, normalise
+
+
+class SentenceTransformerEncoder(Encoder):
+    def __init__(self, model: str | Path, name: str | None = None, device: str = "cpu") -> None:
+        # Imported here: torch takes seconds to import, and light backends never need it.
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name or str(model)
+        local = Path(model).expanduser()
+        try:
+            self._model = SentenceTransformer(
+                str(local) if local.exists() else str(model),
+                device=device,
+                local_files_only=local.exists() or bool(os.environ.get("HF_HUB_OFFLINE")),
+            )
+        except Exception as exc:  # the library raises many kinds; all mean "cannot load"
+            raise EncoderError(f"cannot load model {model!r}: {exc}") from exc
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension  # before sentence-transformers 6
+        self.dim = int(dimension())
+        prompts = self._model.prompts or {}
+        lowered = str(model).lower()
+        if "query" in prompts and "document" in prompts:
+            self._query_prompt, self._doc_prompt = prompts["query"], prompts["document"]
+        elif "e5" in lowered:
+            self._query_prompt, self._doc_prompt = "query: ", "passage: "
+        else:
+            self._query_prompt, self._doc_prompt = "", ""
+
+    def settings(self) -> dict[str, object]:
+        return {"query_prompt": self._query_prompt, "document_prompt": self._doc_prompt}
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            prompt=prompt or None,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return normalise(vectors)
+
+    def encode_documents(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+        return self._encode(texts, self._doc_prompt, batch_size)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prompt, 16)

@@ -1,0 +1,3 @@
+from isnad.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""Wiring: settings → encoder → index (built on first use) → engine.
+
+The CLI and the bot both start here, so they always agree on which index and model
+they use.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from isnad.corpus import Article, ReadResult, bundled_corpus_dir, read_articles
+from isnad.embeddings import Encoder, canonical_model_name, create_encoder
+from isnad.retrieval.engine import Engine
+from isnad.retrieval.index import BuildReport, Index, IndexHome, build_index
+
+from .settings import Settings
+
+
+def corpus_paths(settings: Settings, paths: Sequence[Path] = ()) -> list[Path]:
+    return list(paths) or list(settings.corpus) or [bundled_corpus_dir()]
+
+
+def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
+    return create_encoder(canonical_model_name(settings.model), settings.index_home.models_dir,
+                          progress=progress)
+
+
+def read_corpus(paths: Sequence[Path]) -> ReadResult:
+    return read_articles(paths)
+
+
+def build(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
+          progress: bool = True) -> BuildReport:
+    return build_index(home, articles, encoder, progress=progress)
+
+
+def open_engine(settings: Settings, progress: bool = True) -> Engine:
+    """The engine over the current index; on first use, build it from the configured
+    corpus (the bundled articles by default) so a new user gets an answer at once."""
+    encoder = load_encoder(settings, progress)
+    home = settings.index_home
+    if not home.exists():
+        paths = corpus_paths(settings)
+        if progress:
+            print(f"first use: indexing {', '.join(map(str, paths))} with {encoder.name} "
+                  f"into {home.root}", file=sys.stderr)
+        result = read_corpus(paths)
+        for problem in result.problems:
+            print(f"skipped {problem}", file=sys.stderr)
+        build(home, result.articles, encoder, progress)
+    return Engine(Index(home), encoder, max_question_chars=settings.max_question_chars)

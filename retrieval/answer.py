@@ -1,0 +1,31 @@
+"""The answer contract shared by the CLI's ``--json``, scripts and the bot.
+
+Field names are a public interface: ``quotes[i].text`` always equals
+``article.text[start:end]`` of the article ``articles show ID --json`` prints.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class Quote(BaseModel):
+    text: str
+    article_id: str
+    title: str | None
+    source: str | None
+    published: str | None
+    url: str | None
+    start: int
+    end: int
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    language: str
+    answered: bool
+    quotes: list[Quote]
+
+    def to_json(self) -> str:
+        return self.model_dump_json()

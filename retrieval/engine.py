@@ -1,0 +1,194 @@
+"""Question in, quotes out.
+
+    question → (dense vector, Arabic terms) → FAISS + BM25 candidates → RRF
+             → sentences of the best passages → scored quotes → diverse top N
+
+A quote is always one or more whole sentences cut from the article text by offset.
+The engine abstains when even the best sentence is too far from the question; the
+threshold is calibrated per model on development questions (bench/calibrate.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from ..corpus.model import Article
+from ..embeddings.base import Encoder
+from .answer import Answer, Quote
+from .arabic import has_arabic, normalise, terms
+from .fusion import reciprocal_rank_fusion
+from .index import Index
+from .question import Question, prepare_question
+from .store import PassageRow, SentenceRow
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    candidates: int = 50  # hits taken from each retriever before fusion
+    passages: int = 8  # fused passages whose sentences compete to be quoted
+    rrf_k: int = 60
+    # BM25 cannot cross languages: for a question without Arabic words its hits come
+    # only from shared names and numbers (SY24, 1700), useful but weaker evidence.
+    lexical_weight_arabic: float = 1.0
+    lexical_weight_other: float = 0.3
+    passage_weight: float = 0.35  # how much the surrounding passage vouches for a sentence
+    term_weight: float = 0.15  # share of the question's terms the sentence contains
+    same_article_penalty: float = 0.04
+    same_source_penalty: float = 0.02
+    keep_within: float = 0.12  # later quotes must score within this of the best one
+    abstain_below: float | None = None
+
+
+def load_calibration(model: str) -> dict[str, float]:
+    """Per-model thresholds fitted by bench/calibrate.py on the development questions."""
+    data = json.loads(resources.files(__package__).joinpath("calibration.json").read_text())
+    return data.get(model, {})
+
+
+@dataclass
+class Candidate:
+    sentence: SentenceRow
+    score: float
+    dense: float
+    article: Article
+
+
+class Engine:
+    def __init__(self, index: Index, encoder: Encoder,
+                 settings: EngineSettings | None = None, max_question_chars: int = 1000) -> None:
+        index.check_model(encoder)
+        self.index, self.encoder = index, encoder
+        if settings is None:
+            calibration = load_calibration(encoder.name)
+            settings = EngineSettings(abstain_below=calibration.get("abstain_below"))
+        self.settings = settings
+        self.max_question_chars = max_question_chars
+        self._articles: dict[str, Article] = {}
+
+    # -- public -------------------------------------------------------------------------
+    def ask(self, raw_question: str, top: int = 3) -> Answer:
+        return self.answer_and_rank(raw_question, top)[0]
+
+    def answer_and_rank(self, raw_question: str, top: int = 3,
+                        depth: int = 0) -> tuple[Answer, list[str]]:
+        """The answer, and the ids of the ``depth`` best-ranked articles (for metrics)."""
+        question = prepare_question(raw_question, self.max_question_chars)
+        query = self.encoder.encode_query(question.text)
+        ranked = self.rank_passages(question, query)
+        articles = self._article_ranking(ranked, depth) if depth else []
+        return self._answer(question, query, ranked, top), articles
+
+    def _answer(self, question: Question, query: np.ndarray, ranked: list[tuple[int, float]],
+                top: int) -> Answer:
+        candidates = self._score_sentences(question, query, ranked)
+        best = candidates[0].score if candidates else float("-inf")
+        threshold = self.settings.abstain_below
+        if not candidates or (threshold is not None and best < threshold):
+            return Answer(question=question.text, language=question.language, answered=False,
+                          quotes=[])
+        chosen = self._diverse(candidates, top)
+        return Answer(question=question.text, language=question.language, answered=True,
+                      quotes=[self._quote(c) for c in chosen])
+
+    def rank_passages(self, question: Question, query: np.ndarray) -> list[tuple[int, float]]:
+        """Passage ids by fused rank (best first)."""
+        s = self.settings
+        dense = self.index.dense(query, s.candidates)
+        query_terms = terms(question.text)
+        lexical = self.index.lexical(query_terms, s.candidates) if query_terms else []
+        weight = s.lexical_weight_arabic if has_arabic(question.text) else s.lexical_weight_other
+        return reciprocal_rank_fusion([(1.0, dense), (weight, lexical)], k=s.rrf_k)
+
+    def _article_ranking(self, ranked: list[tuple[int, float]], k: int) -> list[str]:
+        """Article ids in the order their best passage ranks."""
+        rows = self.index.catalog.passages([pid for pid, _ in ranked])
+        seen: list[str] = []
+        for pid, _ in ranked:
+            row = rows.get(pid)
+            if row and row.article_id not in seen:
+                seen.append(row.article_id)
+                if len(seen) == k:
+                    break
+        return seen
+
+    def article(self, article_id: str) -> Article | None:
+        if article_id not in self._articles:
+            found = self.index.catalog.article(article_id)
+            if found is None:
+                return None
+            self._articles[article_id] = found
+        return self._articles[article_id]
+
+    # -- quote selection ----------------------------------------------------------------
+    def _score_sentences(self, question: Question, query: np.ndarray,
+                         ranked: list[tuple[int, float]]) -> list[Candidate]:
+        s = self.settings
+        top = [pid for pid, _ in ranked[: s.passages]]
+        rows = self.index.catalog.passages(top)
+        passages: list[PassageRow] = [rows[pid] for pid in top if pid in rows]
+        if not passages:
+            return []
+        passage_scores = self.index.passage_vectors(passages) @ query
+        best_passage: dict[int, float] = {}
+        sentences: dict[int, SentenceRow] = {}
+        for row, p_score in zip(passages, passage_scores, strict=True):
+            for sentence in self.index.catalog.sentences_between(row.first_sid, row.last_sid):
+                sentences[sentence.sid] = sentence
+                best_passage[sentence.sid] = max(best_passage.get(sentence.sid, -1.0),
+                                                 float(p_score))
+        ordered = list(sentences.values())
+        dense = self.index.sentence_vectors(ordered) @ query
+        query_terms = set(terms(question.text))
+        candidates = []
+        for sentence, d in zip(ordered, dense, strict=True):
+            article = self.article(sentence.article_id)
+            if article is None:  # removed since this reader opened the index
+                continue
+            text = article.text[sentence.start:sentence.end]
+            coverage = (len(query_terms & set(terms(text))) / len(query_terms)
+                        if query_terms else 0.0)
+            score = (float(d) + s.passage_weight * best_passage[sentence.sid]
+                     + s.term_weight * coverage)
+            candidates.append(Candidate(sentence, score, float(d), article))
+        candidates.sort(key=lambda c: -c.score)
+        return candidates
+
+    def _diverse(self, candidates: list[Candidate], top: int) -> list[Candidate]:
+        """Greedy: best first, then prefer other articles and outlets reporting the point
+        (the seed articles disagree on whether ISIS left; both sides should show)."""
+        s = self.settings
+        floor = candidates[0].score - s.keep_within
+        if s.abstain_below is not None:
+            floor = max(floor, s.abstain_below)
+        chosen: list[Candidate] = []
+        pool = [c for c in candidates if c.score >= floor]
+        while pool and len(chosen) < top:
+            def adjusted(c: Candidate) -> float:
+                same_article = sum(c.article.id == x.article.id for x in chosen)
+                same_source = sum(bool(c.article.source) and c.article.source == x.article.source
+                                  for x in chosen)
+                return (c.score - s.same_article_penalty * same_article
+                        - s.same_source_penalty * same_source)
+
+            best = max(pool, key=adjusted)
+            pool.remove(best)
+            if not any(_repeats(best, x) for x in chosen):
+                chosen.append(best)
+        return chosen
+
+    def _quote(self, c: Candidate) -> Quote:
+        a = c.article
+        return Quote(text=a.text[c.sentence.start:c.sentence.end], article_id=a.id,
+                     title=a.title, source=a.source, published=a.published, url=a.url,
+                     start=c.sentence.start, end=c.sentence.end, score=round(c.score, 4))
+
+
+def _repeats(a: Candidate, b: Candidate) -> bool:
+    """The same words quoted twice (pull quotes repeat a body sentence)."""
+    ta = normalise(a.article.text[a.sentence.start:a.sentence.end])
+    tb = normalise(b.article.text[b.sentence.start:b.sentence.end])
+    return ta in tb or tb in ta

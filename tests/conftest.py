@@ -1,0 +1,47 @@
+"""Shared fixtures: one index of the bundled corpus, built once per test session with
+the light model (e5-small-q4: real multilingual weights, no torch, seconds to load)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from isnad.app import load_encoder, read_corpus
+from isnad.corpus import bundled_corpus_dir
+from isnad.embeddings import Encoder
+from isnad.retrieval.engine import Engine
+from isnad.retrieval.index import Index, IndexHome, build_index
+from isnad.settings import Settings
+
+LIGHT = "e5-small-q4"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def light_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("isnad-home")
+    settings = Settings(home=home, model=LIGHT)
+    articles = read_corpus([bundled_corpus_dir()]).articles
+    build_index(settings.index_home, articles, load_encoder(settings, progress=False),
+                progress=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def light_encoder(light_home: Path) -> Encoder:
+    return load_encoder(Settings(home=light_home, model=LIGHT), progress=False)
+
+
+@pytest.fixture(scope="session")
+def engine(light_home: Path, light_encoder: Encoder) -> Engine:
+    return Engine(Index(IndexHome(light_home)), light_encoder)
+
+
+@pytest.fixture()
+def cli_env(light_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"ISNAD_HOME": str(light_home), "ISNAD_MODEL": LIGHT, "NO_COLOR": "1"})
+    env.pop("ISNAD_DEBUG", None)
+    return env

@@ -1,0 +1,323 @@
+"""The real bot process against a Telegram Bot API emulator, over HTTP on 127.0.0.1.
+
+Each test plays a different user (its own chat), so the tests do not see each
+other's messages and the per-user limit never interferes. The emulator enforces no
+Telegram limits; every message the bot sends is checked here: ≤ 4,096 characters,
+balanced known HTML tags, callback data ≤ 64 bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from isnad.retrieval.index import Index, IndexHome
+
+from .checks import assert_callback_data, assert_within_limits, blockquotes, visible
+from .conftest import ADMIN_ID, TOKEN
+from .harness import BOT_USER, BotProcess, Emulator, FakeUser, group_chat
+
+ENGLISH = "Where was ISIS to be evacuated to?"
+ARABIC = "إلى أين سيخرج عناصر تنظيم الدولة من جنوب دمشق؟"
+_HREF = re.compile(r'href="([^"]+)"')
+_CODE = re.compile(r"<code>([^<]+)</code>")
+
+
+def checked(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every message within Telegram's limits; returns the calls for chaining."""
+    for call in calls:
+        params = call["params"]
+        assert params.get("parse_mode") == "HTML"
+        assert_within_limits(params["text"])
+        assert_callback_data(params.get("reply_markup"))
+    return calls
+
+
+def callback_data(call: dict[str, Any], prefix: str) -> list[str]:
+    markup = call["params"].get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row
+            if b.get("callback_data", "").startswith(prefix)]
+
+
+def cited_quotes(text: str) -> list[tuple[str, str]]:
+    """(quote as the reader sees it, the url or article id its attribution cites)."""
+    cited = []
+    for block in text.split("<blockquote>")[1:]:
+        quoted, after = block.split("</blockquote>", 1)
+        attribution = after.split("\n", 2)[1]
+        link = _HREF.search(attribution) or _CODE.search(attribution)
+        cited.append((visible(quoted), html.unescape(link.group(1))))
+    return cited
+
+
+@pytest.fixture(scope="module")
+def catalog_articles(e2e_home: Path) -> dict[str, Any]:
+    """The index's articles by id and by url, read through the catalog."""
+    index = Index(IndexHome(e2e_home))
+    articles = index.catalog.articles(with_text=True)
+    index.close()
+    return {**{a.id: a for a in articles}, **{a.url: a for a in articles if a.url}}
+
+
+def assert_verbatim(text: str, articles: dict[str, Any]) -> int:
+    quotes = cited_quotes(text)
+    for quote, citation in quotes:
+        article = articles[citation]
+        assert quote.removesuffix("…") in article.text, (quote, citation)
+    return len(quotes)
+
+
+def first_call(emulator: Emulator, method: str, since: int, token: str = TOKEN,
+               timeout: float = 30) -> dict[str, Any]:
+    calls = emulator.wait_for(lambda cs: any(c["method"] == method for c in cs), token, since,
+                              timeout)
+    return next(c for c in calls if c["method"] == method)
+
+
+def ask(emulator: Emulator, user: FakeUser, question: str, n: int = 1,
+        token: str = TOKEN, timeout: float = 30) -> list[dict[str, Any]]:
+    mark = emulator.mark()
+    emulator.send_text(token, user, question)
+    return checked(emulator.wait_sent(token, user.id, mark, n=n, timeout=timeout))
+
+
+# -- the conversation ---------------------------------------------------------------------------
+def test_start_describes_the_bundled_corpus(emulator: Emulator, main_bot: BotProcess,
+                                            catalog_articles):
+    (reply,) = ask(emulator, FakeUser(1001), "/start")
+    text = visible(reply["params"]["text"])
+    assert "Isnad answers questions about Arabic news" in text
+    assert "The index holds 5 articles" in text
+    assert ENGLISH in text
+    (arabic,) = ask(emulator, FakeUser(1011, "ar"), "/start")
+    assert "يضم الفهرس 5 مقالاً" in visible(arabic["params"]["text"])
+
+
+def test_english_question_is_answered_with_verbatim_quotes(emulator, main_bot,
+                                                           catalog_articles):
+    (reply,) = ask(emulator, FakeUser(1002), ENGLISH)
+    assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
+    assert callback_data(reply, "m:") and callback_data(reply, "c:")
+    assert "Context 1" in str(reply["params"]["reply_markup"])
+
+
+def test_arabic_question_is_answered_in_arabic(emulator, main_bot, catalog_articles):
+    (reply,) = ask(emulator, FakeUser(1003, "en"), ARABIC)
+    assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
+    assert "السياق 1" in str(reply["params"]["reply_markup"])
+
+
+def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles, e2e_home):
+    user = FakeUser(1004)
+    (answer,) = ask(emulator, user, ENGLISH)
+    first = [q for q, _ in cited_quotes(answer["params"]["text"])]
+
+    mark = emulator.mark()
+    emulator.press(TOKEN, user, answer["result"], callback_data(answer, "m:")[0])
+    notice = first_call(emulator, "answerCallbackQuery", mark)
+    time.sleep(0.3)  # the new quotes follow the callback's answer
+    more = checked(emulator.sent_to(TOKEN, user.id, mark))
+    if more:
+        assert assert_verbatim(more[0]["params"]["text"], catalog_articles) >= 1
+        assert not set(first) & {q for q, _ in cited_quotes(more[0]["params"]["text"])}
+        assert f"<b>{len(first) + 1}.</b>" in more[0]["params"]["text"]
+    else:  # the engine had nothing further above its threshold, and said so
+        assert notice["params"]["text"] == "No further quotes for this question."
+
+    mark = emulator.mark()
+    emulator.press(TOKEN, user, answer["result"], callback_data(answer, "c:")[0])
+    (context,) = checked(emulator.wait_sent(TOKEN, user.id, mark))
+    text = context["params"]["text"]
+    assert "Quote 1 in its context" in visible(text)
+    (passage,) = blockquotes(text)
+    quote, citation = cited_quotes(answer["params"]["text"])[0]
+    assert quote.removesuffix("…") in passage
+    assert passage in catalog_articles[citation].text  # the context is verbatim too
+    assert "<b>" in text
+
+    mark = emulator.mark()
+    emulator.press(TOKEN, user, answer["result"], callback_data(answer, "v:")[0])
+    thanks = first_call(emulator, "answerCallbackQuery", mark)
+    assert thanks["params"]["text"] == "Thank you: your feedback was recorded."
+    with sqlite3.connect(e2e_home / "bot.sqlite") as db:
+        rows = db.execute('SELECT user_id, chat_id, question, article_id, start, "end", vote '
+                          "FROM feedback WHERE user_id = ?", (user.id,)).fetchall()
+    (row,) = rows
+    assert row[:3] == (user.id, user.id, ENGLISH) and row[-1] == 1
+    article = next(a for a in catalog_articles.values() if a.id == row[3])
+    assert article.text[row[4]:row[5]] == quote.removesuffix("…")
+
+
+def test_groups_hear_only_mentions_replies_and_ask(emulator, main_bot):
+    user, chat = FakeUser(1005), group_chat(-1005)
+    mark = emulator.mark()
+    emulator.send_text(TOKEN, user, "where did the buses go?", chat=chat)
+    emulator.send_text(TOKEN, user, f"@{BOT_USER['username']} {ENGLISH}", chat=chat)
+    (reply,) = checked(emulator.wait_sent(TOKEN, chat["id"], mark))
+    time.sleep(1.0)  # time enough for a wrongful answer to the first message to show
+    assert len(emulator.sent_to(TOKEN, chat["id"], mark)) == 1
+    assert reply["params"]["reply_parameters"]["message_id"]
+    mark = emulator.mark()
+    emulator.send_text(TOKEN, user, f"/ask {ARABIC}", chat=chat)
+    emulator.send_text(TOKEN, user, "and then?", chat=chat, reply_to=reply["result"])
+    checked(emulator.wait_sent(TOKEN, chat["id"], mark, n=2))
+
+
+def test_inline_mode_offers_quotes(emulator, main_bot):
+    mark = emulator.mark()
+    emulator.inline_query(TOKEN, FakeUser(1006), ENGLISH)
+    results = first_call(emulator, "answerInlineQuery", mark)["params"]["results"]
+    assert 1 <= len(results) <= 50
+    for result in results:
+        assert_within_limits(result["input_message_content"]["message_text"])
+
+
+def test_a_long_answer_is_split_between_quotes(emulator, e2e_home, tmp_path, catalog_articles):
+    """A second bot on the same emulator (its own token) with ISNAD_TOP=20."""
+    token = "7654321:E2E-long-answers"
+    bot = BotProcess(emulator, token, e2e_home, tmp_path / "long.log",
+                     env={"ISNAD_TOP": "20"})
+    try:
+        bot.wait_ready()
+        user = FakeUser(1007)
+        mark = emulator.mark()
+        emulator.send_text(token, user, ENGLISH)
+        emulator.wait_for(lambda cs: any(c["method"] == "sendMessage" for c in cs), token, mark)
+        time.sleep(1.0)  # the rest of the parts follow in order
+        parts = checked(emulator.sent_to(token, user.id, mark))
+    finally:
+        assert bot.stop() == 0
+    assert len(parts) >= 2, [len(p["params"]["text"]) for p in parts]
+    quotes = [q for p in parts for q in cited_quotes(p["params"]["text"])]
+    assert len(quotes) == len({q for q, _ in quotes})  # no quote twice, none cut in two
+    for part in parts:
+        assert_verbatim(part["params"]["text"], catalog_articles)
+    assert callback_data(parts[-1], "m:") and not callback_data(parts[0], "m:")
+
+
+def test_reindex_is_for_admins_only(emulator, main_bot):
+    stranger = FakeUser(1008)
+    (refusal,) = ask(emulator, stranger, "/reindex")
+    assert visible(refusal["params"]["text"]) == "This command is for Isnad's maintainers."
+    (refusal,) = ask(emulator, stranger, "/stats")
+    assert "maintainers" in visible(refusal["params"]["text"])
+
+    admin = FakeUser(ADMIN_ID)
+    started, done = ask(emulator, admin, "/reindex", n=2, timeout=120)
+    assert "Re-indexing" in visible(started["params"]["text"])
+    assert re.search(r"Re-indexed 5 articles \(\d+ passages\)", visible(done["params"]["text"]))
+    (stats,) = ask(emulator, admin, "/stats")
+    assert "Articles: 5" in visible(stats["params"]["text"])
+    (after,) = ask(emulator, FakeUser(1018), ENGLISH)  # the new engine answers
+    assert cited_quotes(after["params"]["text"])
+
+
+def test_a_blocked_chat_does_not_lose_others_answers(emulator, main_bot):
+    blocked, other = FakeUser(1009), FakeUser(1010)
+    emulator.fail_next(blocked.id, "forbidden")
+    emulator.fail_next(other.id, "retry_after")  # 429 once: the rate limiter retries
+    mark = emulator.mark()
+    emulator.send_text(TOKEN, blocked, ENGLISH)
+    emulator.send_text(TOKEN, other, ENGLISH)
+    attempts = emulator.wait_sent(TOKEN, other.id, mark, n=2)  # refused once, then sent
+    assert attempts[0]["params"]["text"] == attempts[1]["params"]["text"]
+    assert len(emulator.sent_to(TOKEN, blocked.id, mark)) == 1  # tried once, dropped
+    assert "blocked the bot" in main_bot.log()
+
+
+def test_twenty_users_at_once_are_all_answered(emulator, main_bot, catalog_articles):
+    users = [FakeUser(2000 + i, "ar" if i % 2 else "en") for i in range(20)]
+    mark = emulator.mark()
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(lambda u: emulator.send_text(TOKEN, u, ARABIC if u.id % 2 else ENGLISH),
+                      users))
+
+    def all_answered(calls: list[dict[str, Any]]) -> bool:
+        answered = {str(c["params"].get("chat_id")) for c in calls
+                    if c["method"] == "sendMessage"}
+        return all(str(u.id) in answered for u in users)
+
+    calls = emulator.wait_for(all_answered, TOKEN, mark, timeout=90)
+    replies = checked([c for c in calls if c["method"] == "sendMessage"])
+    for reply in replies:
+        assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
+    assert main_bot.process.poll() is None
+
+
+def test_the_token_never_reaches_the_log(main_bot):
+    log = main_bot.log()
+    assert "getUpdates" in log  # DEBUG logging is on: request URLs are logged…
+    assert TOKEN not in log and "bot<token>" in log  # …with the token redacted
+
+
+# -- start-up, tokens and the webhook ----------------------------------------------------------
+def run_briefly(emulator: Emulator, token: str | None, home: Path,
+                *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "ISNAD_HOME": str(home), "ISNAD_MODEL": "e5-small-q4"}
+    if token is not None:
+        env["TELEGRAM_BOT_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "isnad.bot", "--base-url", emulator.url,
+                           *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("token", [None, "", "0:revoked-token-value", "not a token"])
+def test_missing_or_rejected_token_exits_2_with_one_line(emulator, e2e_home, token):
+    result = run_briefly(emulator, token, e2e_home)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("isnad: ")
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    if token:
+        assert token not in result.stderr + result.stdout
+
+
+def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e2e_home,
+                                                                     tmp_path):
+    """The emulator's own webhook mode crashes when a secret is set, so this test plays
+    Telegram's part: it posts updates to the bot's webhook itself."""
+    token, secret = "7777777:E2E-webhook", "s3cret-webhook_token"
+    with httpx.Client() as probe, socket.socket() as free:
+        free.bind(("127.0.0.1", 0))  # a free port for the bot's webhook server
+        port = free.getsockname()[1]
+        free.close()
+        url = f"http://127.0.0.1:{port}/isnad-hook"
+        bot = BotProcess(emulator, token, e2e_home, tmp_path / "webhook.log",
+                         args=["--webhook-url", url, "--webhook-secret", secret,
+                               "--listen", "127.0.0.1", "--port", str(port)])
+        try:
+            hook = first_call(emulator, "setWebhook", bot.mark, token, timeout=120)["params"]
+            assert hook["url"] == url and hook["secret_token"] == secret
+            user = FakeUser(1012)
+            update = {"update_id": 1, "message": {
+                "message_id": 1, "date": int(time.time()), "chat": user.private_chat(),
+                "from": user.as_dict(), "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+            deadline = time.monotonic() + 30
+            while True:  # the server starts listening just after setWebhook
+                try:
+                    wrong = probe.post(url, json=update,
+                                       headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+                    break
+                except httpx.ConnectError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+            assert wrong.status_code == 403
+            mark = emulator.mark()
+            right = probe.post(url, json=update,
+                               headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert right.status_code == 200
+            (reply,) = checked(emulator.wait_sent(token, user.id, mark))
+            assert "/sources" in reply["params"]["text"]
+        finally:
+            assert bot.stop() == 0
+        assert secret not in bot.log()

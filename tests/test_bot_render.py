@@ -1,0 +1,183 @@
+"""The bot's messages against Telegram's limits: escaping, 4,096 characters, tags never
+cut, callback data ≤ 64 bytes, and the mix of Arabic and Latin text."""
+
+from __future__ import annotations
+
+import pytest
+from e2e.checks import assert_callback_data, assert_within_limits, blockquotes, visible
+
+from isnad.bot.keyboards import answer_keyboard, sources_keyboard
+from isnad.bot.render import (
+    LIMIT,
+    RLM,
+    answer_parts,
+    attribution,
+    context_messages,
+    context_span,
+    cut_text,
+    quote_block,
+    sources_page,
+    split_segments,
+    start_message,
+    summarise,
+    tg_len,
+)
+from isnad.corpus.model import Article
+from isnad.retrieval.answer import Quote
+
+ARABIC = ("أكدت مصادر محلية إجراء أول عملية تبادل بين التنظيم والنظام. "
+          "وقالت المصادر إن <b>الحافلات</b> & القوافل ستخرج إلى بادية السويداء خلال أيام. "
+          "ولم يصدر أي تعليق رسمي على ذلك حتى الآن.")
+
+
+def quote_of(article: Article, text: str) -> Quote:
+    start = article.text.index(text)
+    return Quote(text=text, article_id=article.id, title=article.title, source=article.source,
+                 published=article.published, url=article.url, start=start,
+                 end=start + len(text), score=0.8)
+
+
+@pytest.fixture()
+def article() -> Article:
+    return Article(id="sy24-" + "x" * 123, text=ARABIC, title="عملية تبادل <بين> داعش & النظام",
+                   source="SY24", published="2018-04-20", url="https://example.org/a?b=1&c=<2>")
+
+
+def test_quote_text_and_metadata_are_escaped(article):
+    quote = quote_of(article, "وقالت المصادر إن <b>الحافلات</b> & القوافل ستخرج إلى بادية "
+                              "السويداء خلال أيام.")
+    block = quote_block(1, quote, "ar")
+    assert "&lt;b&gt;الحافلات&lt;/b&gt; &amp;" in block
+    assert "&lt;بين&gt; داعش &amp; النظام" in block
+    assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in block
+    assert_within_limits(block)
+    assert blockquotes(block) == [quote.text]  # verbatim, once unescaped
+
+
+def test_attribution_says_what_is_not_stated_and_never_invents_it():
+    html = attribution(None, None, None, None, "a1", "en")
+    assert "outlet not stated" in html and "(untitled)" in html
+    assert "<code>a1</code>" in html and "href" not in html
+    assert "20" not in visible(html)  # no date appears when none is stated
+    arabic = attribution(None, None, None, "ftp://x", "a1", "ar")
+    assert "المصدر غير مذكور" in arabic and "href" not in arabic  # only web links
+
+
+def test_arabic_quote_runs_right_to_left_and_latin_parts_are_isolated(article):
+    quote = quote_of(article, "ولم يصدر أي تعليق رسمي على ذلك حتى الآن.")
+    block = quote_block(2, quote, "en")
+    assert "<blockquote>" + RLM in block
+    assert "\u2068SY24\u2069" in block and "\u20682018-04-20\u2069" in block
+    assert block.split("\n")[-1].startswith("\u200e— ")  # English interface line
+
+
+def test_answers_split_between_quotes_within_4096(article):
+    long_sentence = "كلمة " * 170 + "نهاية."
+    text = " ".join(long_sentence for _ in range(20))
+    big = Article(id="big", text=text, source="SY24")
+    quotes = []
+    for i in range(20):
+        start = i * (len(long_sentence) + 1)
+        quotes.append(Quote(text=text[start:start + len(long_sentence)], article_id="big",
+                            title=None, source="SY24", published=None, url=None, start=start,
+                            end=start + len(long_sentence), score=0.5))
+    parts = answer_parts(quotes, "ar", header="ملاحظة <تجريبية>")
+    assert len(parts) > 1
+    for part in parts:
+        assert_within_limits(part.html)
+    assert [i for p in parts for i in p.quotes] == list(range(20))  # each once, in order
+    assert [q for p in parts for q in blockquotes(p.html)] == [q.text for q in quotes]
+    assert big.text  # the quotes are the article's own words
+
+
+def test_an_overlong_quote_is_cut_at_a_sentence_with_an_ellipsis():
+    sentence = "This sentence has exactly some words & <symbols> in it. "
+    text = sentence * 200
+    quote = Quote(text=text.strip(), article_id="long", title="T", source="S",
+                  published=None, url=None, start=0, end=len(text.strip()), score=0.5)
+    block = quote_block(3, quote, "en")
+    assert_within_limits(block)
+    shown = blockquotes(block)[0]
+    assert shown.endswith("in it.…")  # a whole sentence, then the ellipsis
+    assert text.startswith(shown.removesuffix("…"))
+    assert "Context 3" in visible(block)
+
+
+def test_cut_text_prefers_sentence_then_word_boundaries():
+    assert cut_text("Alpha beta gamma. Delta epsilon zeta eta", 25) == "Alpha beta gamma.…"
+    assert cut_text("alpha beta gamma delta epsilon", 17) == "alpha beta gamma…"
+    assert tg_len(cut_text("&" * 100, 21)) <= 21 * 5  # escaping counted, not raw length
+    assert len(cut_text("&" * 100, 21)) == 5  # four "&amp;" and the ellipsis
+
+
+def test_emoji_count_twice_towards_the_limit():
+    assert tg_len("👍") == 2 and tg_len("ب") == 1
+
+
+def test_context_is_the_neighbouring_sentences_verbatim(article):
+    quote = quote_of(article, "وقالت المصادر إن <b>الحافلات</b> & القوافل ستخرج إلى بادية "
+                              "السويداء خلال أيام.")
+    s, e = context_span(article.text, quote.start, quote.end)
+    assert (s, e) == (0, len(article.text))
+    messages = context_messages(article, quote.start, quote.end, 1, "ar")
+    assert len(messages) == 1
+    assert_within_limits(messages[0])
+    assert "<b>" + "وقالت المصادر إن &lt;b&gt;" in messages[0]
+    assert blockquotes(messages[0]) == [article.text]
+
+
+def test_context_span_stops_at_the_next_sentence():
+    text = "First one. Second one. Third one. Fourth one. Fifth one."
+    start = text.index("Third")
+    assert text[slice(*context_span(text, start, start + len("Third one.")))] == (
+        "Second one. Third one. Fourth one.")
+    assert text[slice(*context_span(text, 0, len("First one.")))] == "First one. Second one."
+
+
+def test_a_huge_context_spans_several_messages_without_cutting_tags():
+    text = ("word " * 2000).strip() + "."
+    article = Article(id="huge", text=text)
+    messages = context_messages(article, 0, len(text), 1, "en")
+    assert len(messages) > 1
+    for message in messages:
+        assert_within_limits(message)
+    assert "".join(blockquotes(m)[0] for m in messages) == text
+
+
+def test_split_segments_reopens_tags_in_each_chunk():
+    chunks = split_segments([("a " * 30, None), ("b " * 30, "b")], 40)
+    for chunk in chunks:
+        assert chunk.count("<b>") == chunk.count("</b>")
+        assert tg_len(chunk) <= 40
+
+
+def test_callback_data_stays_within_64_bytes():
+    token = "Ab3_x9Qz"  # store.save_answer's tokens: 8 URL-safe characters
+    markup = answer_keyboard(token, list(range(95, 100)), "ar", more=True).to_dict()
+    assert_callback_data(markup)
+    assert_callback_data(sources_keyboard(5, 1000, "en").to_dict())
+
+
+def test_start_message_and_sources_pages():
+    articles = [Article(id=f"a{i}", text="", title=f"Title {i}", source=f"Outlet {i % 3}",
+                        published=f"2018-05-{i + 1:02d}" if i % 2 else None)
+                for i in range(23)]
+    summary = summarise(articles)
+    assert (summary.articles, summary.outlets, summary.dated) == (23, 3, 11)
+    assert (summary.first, summary.last) == ("2018-05-02", "2018-05-22")
+    text = start_message(summary, "en")
+    assert_within_limits(text)
+    assert "23 articles from 3 outlets. Publication dates, where the articles state them " \
+           "(11 of 23): 2018-05-02 to 2018-05-22." in visible(text)
+    undated = start_message(summarise([Article(id="x", text="")]), "ar")
+    assert "لا تذكر المقالات تواريخ نشرها" in visible(undated)
+    assert "Where was ISIS to be evacuated to?" in visible(text)
+    page, shown, pages = sources_page(articles, 2, "ar")
+    assert (shown, pages) == (2, 3)
+    assert "21–23" in visible(page) and "Title 22" in visible(page)
+    assert_within_limits(page)
+    assert sources_page(articles, 99, "en")[1] == 2  # clamped to the last page
+
+
+def test_numbers_and_limits_agree_with_telegram_constants():
+    assert LIMIT == 4096

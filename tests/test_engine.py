@@ -1,0 +1,111 @@
+"""The engine end to end on the bundled corpus, with real FAISS, BM25 and SQLite."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from isnad.app import load_encoder
+from isnad.corpus import Article
+from isnad.retrieval.engine import Engine
+from isnad.retrieval.index import Index, IndexDamaged, IndexHome, ModelMismatch, build_index
+from isnad.settings import Settings
+
+QUESTIONS = [
+    "Where was ISIS to be evacuated to?",
+    "إلى أين سيخرج عناصر تنظيم الدولة من جنوب دمشق؟",
+    "ماذا حدث في مخيم اليرموك؟",
+    "Who negotiated with the Islamic State?",
+    "كم عدد الحافلات؟",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_is_verbatim_and_attributed_from_the_catalog(engine: Engine, question):
+    answer = engine.ask(question, top=5)
+    for quote in answer.quotes:
+        article = engine.article(quote.article_id)
+        assert article is not None
+        assert article.text[quote.start:quote.end] == quote.text
+        assert quote.text.strip() == quote.text and quote.text
+        assert (quote.title, quote.source, quote.published, quote.url) == (
+            article.title, article.source, article.published, article.url)
+
+
+def test_rare_arabic_place_name_is_found_by_its_words(engine: Engine):
+    # The place occurs in one sentence of one article; BM25 on stems must reach it.
+    answer = engine.ask("ما هي منطقة بيار القصب في بادية السويداء؟", top=3)
+    assert answer.answered
+    assert any("بيار القصب" in quote.text for quote in answer.quotes)
+
+
+def test_a_point_reported_by_several_outlets_is_quoted_from_several(engine: Engine):
+    answer = engine.ask("مخيم اليرموك والحجر الأسود", top=3)
+    assert len({quote.article_id for quote in answer.quotes}) >= 2
+
+
+def test_answers_carry_the_question_language(engine: Engine):
+    assert engine.ask("Where is the Yarmouk camp?").language == "en"
+    assert engine.ask("أين مخيم اليرموك؟").language == "ar"
+
+
+def test_quotes_do_not_repeat_the_same_words(engine: Engine):
+    answer = engine.ask("لماذا يحاول النظام التملّص مِن تأكيد الاتفاق؟", top=5)
+    texts = [quote.text for quote in answer.quotes]
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            assert a not in b and b not in a
+
+
+def _small_articles() -> list[Article]:
+    return [
+        Article(id="a1", text="The council met on Monday. It approved the new bridge.",
+                title="Council", source="Daily"),
+        Article(id="a2", text="Heavy rain closed the coastal road. Repairs start soon.",
+                title="Rain", source="Gazette"),
+    ]
+
+
+def test_rebuild_reuses_the_embedding_cache_and_switches_generation(tmp_path: Path):
+    settings = Settings(home=tmp_path, model="e5-small-q4")
+    encoder = load_encoder(settings, progress=False)
+    first = build_index(settings.index_home, _small_articles(), encoder, progress=False)
+    generation = settings.index_home.current.resolve()
+    second = build_index(settings.index_home, _small_articles(), encoder, progress=False)
+    assert first.embedded > 0 and second.embedded == 0
+    assert second.cached == first.embedded
+    assert settings.index_home.current.resolve() != generation
+    assert Index(settings.index_home).catalog.count("articles") == 2
+
+
+def test_sentence_transformers_backend_loads_a_packaged_model_by_path(tmp_path: Path):
+    settings = Settings(home=tmp_path, model="minilm")
+    encoder = load_encoder(settings, progress=False)
+    assert encoder.dim == 384
+    build_index(settings.index_home, _small_articles(), encoder, progress=False)
+    answer = Engine(Index(settings.index_home), encoder).ask("Which road did the rain close?")
+    assert answer.quotes[0].article_id == "a2"
+
+
+def test_asking_with_another_model_is_refused_with_how_to_rebuild(light_home: Path):
+    other = load_encoder(Settings(home=light_home, model="minilm"), progress=False)
+    with pytest.raises(ModelMismatch, match="isnad index build"):
+        Engine(Index(IndexHome(light_home)), other)
+
+
+@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_catalog", "remove_lexical"])
+def test_a_damaged_index_is_reported_not_crashed_on(light_home: Path, tmp_path: Path, damage):
+    home = tmp_path / "copy"
+    shutil.copytree(light_home / "index", home / "index", symlinks=True)
+    generation = IndexHome(home).current.resolve()
+    if damage == "truncate_vectors":
+        target = next(generation.glob("segments/*/vectors.faiss"))
+        target.write_bytes(target.read_bytes()[:100])
+    elif damage == "garbage_catalog":
+        (generation / "catalog.sqlite").write_bytes(b"not a database" * 100)
+    else:
+        shutil.rmtree(next(generation.glob("segments/*/lexical")))
+    with pytest.raises(IndexDamaged, match="isnad index build"):
+        Index(IndexHome(home))

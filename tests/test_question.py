@@ -1,0 +1,54 @@
+"""Bad input of every kind becomes a clear refusal or a clean question."""
+
+from __future__ import annotations
+
+import pytest
+
+from isnad.prompts import MESSAGES, t
+from isnad.retrieval.question import QuestionError, detect_language, prepare_question
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\u200f\u202e"])
+def test_empty_questions_are_refused(raw):
+    with pytest.raises(QuestionError) as info:
+        prepare_question(raw)
+    assert info.value.key == "empty_question"
+
+
+@pytest.mark.parametrize("raw", ["😀😀🔥", "?!؟...", "<b></b> ☺"])
+def test_questions_without_words_are_refused(raw):
+    with pytest.raises(QuestionError) as info:
+        prepare_question(raw)
+    assert info.value.key in {"no_words", "empty_question"}
+
+
+def test_huge_question_is_refused_with_its_length():
+    with pytest.raises(QuestionError) as info:
+        prepare_question("لماذا " * 4000, max_chars=1000)
+    assert info.value.key == "question_too_long"
+    assert info.value.language == "ar"
+    assert "1000" in t(info.value.key, info.value.language, **info.value.params)
+
+
+def test_control_bidi_and_html_are_removed():
+    question = prepare_question("<script>alert(1)</script>\u202eأين \x00ذهب\x07 <b>داعش</b>؟")
+    assert question.text == "alert(1) أين ذهب داعش ؟"
+    assert question.language == "ar"
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Where was ISIS to be evacuated to?", "en"),
+    ("أين تم إجلاء عناصر داعش؟", "ar"),
+    ("ما علاقة SY24 بالخبر؟", "ar"),
+    ("Où est le camp de Yarmouk ?", "other"),
+    ("Где находится лагерь Ярмук?", "other"),
+    ("داعش کجا رفت و چرا؟", "other"),
+    ("雅尔穆克难民营在哪里？", "other"),
+])
+def test_language_detection(text, language):
+    assert detect_language(text) == language
+
+
+def test_every_message_exists_in_both_languages():
+    for key, entry in MESSAGES.items():
+        assert entry.get("en") and entry.get("ar"), key
