@@ -12,6 +12,9 @@ then measures:
   one user asking alone, and for 20 users asking at the same moment;
 * memory: resident set size of the bot process after the runs.
 
+The figures go to bench/results/bot_latency-MODEL.json, with the CPU count and the
+load average (other programs on the machine change them a lot).
+
 Questions alternate between English and Arabic ones about the bundled articles. The
 light model (e5-small-q4) is the default so the figures compare across machines
 without downloading the 1.2 GB one.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -122,11 +126,16 @@ def main() -> int:
 
     report = {
         "model": args.model,
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine
         "startup_s": round(startup, 2),
         "one_user": summary(alone),
         "twenty_users_at_once": summary(together),
         "rss_mib": round(rss, 1),
     }
+    out = ROOT / "bench" / "results" / f"bot_latency-{args.model}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     if args.json:
         print(json.dumps(report))
     else:
@@ -137,6 +146,8 @@ def main() -> int:
             print(f"{name:16} median {s['median_ms']} ms · p95 {s['p95_ms']} ms · "
                   f"max {s['max_ms']} ms (n={s['n']})")
         print(f"memory (RSS)     {report['rss_mib']} MiB")
+        print(f"machine          {report['cpus']} CPUs, load average {report['load_average_1m']}"
+              f" → {out.relative_to(ROOT)}")
     return 0
 
 

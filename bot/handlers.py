@@ -98,6 +98,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How to ask, the buttons, groups, inline mode and the commands (also the reply to
+    an unknown command in a private chat)."""
     language = user_language(update)
     text = bot_t("help", language, username=context.bot.username)
     await update.effective_message.reply_html(plain_message(text, language))

@@ -203,6 +203,26 @@ def evaluate(
 
 
 @app.command()
+def bot(
+    webhook_url: Annotated[str | None, typer.Option(
+        envvar="ISNAD_WEBHOOK_URL",
+        help="Serve a webhook at this public https URL instead of long polling.")] = None,
+    webhook_secret: Annotated[str | None, typer.Option(
+        envvar="ISNAD_WEBHOOK_SECRET",
+        help="Secret Telegram sends with each update (default: random per start).")] = None,
+    listen: Annotated[str, typer.Option(help="Webhook: address to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Webhook: port.")] = 8443,
+    base_url: Annotated[str | None, typer.Option(
+        help="Bot API server root, e.g. http://127.0.0.1:8081 (default: "
+             "ISNAD_TELEGRAM_BASE_URL or Telegram's).")] = None,
+) -> None:
+    """Run the Telegram bot (token from TELEGRAM_BOT_TOKEN; get one from @BotFather)."""
+    from isnad.bot.app import run_bot
+
+    raise typer.Exit(run_bot(_settings(), webhook_url, webhook_secret, listen, port, base_url))
+
+
+@app.command()
 def models() -> None:
     """The embedding models Isnad knows by short name (ISNAD_MODEL)."""
     for name, description in KNOWN_MODELS.items():

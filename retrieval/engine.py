@@ -30,6 +30,7 @@ from .store import PassageRow, SentenceRow
 class EngineSettings:
     candidates: int = 50  # hits taken from each retriever before fusion
     passages: int = 8  # fused passages whose sentences compete to be quoted
+    sentence_candidates: int = 20  # sentences nearest the question, added to those
     rrf_k: int = 60
     # BM25 cannot cross languages: for a question without Arabic words its hits come
     # only from shared names and numbers (SY24, 1700), useful but weaker evidence.
@@ -126,20 +127,33 @@ class Engine:
     # -- quote selection ----------------------------------------------------------------
     def _score_sentences(self, question: Question, query: np.ndarray,
                          ranked: list[tuple[int, float]]) -> list[Candidate]:
+        """Candidates are the sentences of the best fused passages plus the sentences
+        nearest the question on their own (a sentence can answer while its passage,
+        diluted by its neighbours, ranks low). Each is scored by its own similarity,
+        its best passage's, and the share of the question's terms it contains."""
         s = self.settings
+        catalog = self.index.catalog
         top = [pid for pid, _ in ranked[: s.passages]]
-        rows = self.index.catalog.passages(top)
-        passages: list[PassageRow] = [rows[pid] for pid in top if pid in rows]
-        if not passages:
-            return []
-        passage_scores = self.index.passage_vectors(passages) @ query
-        best_passage: dict[int, float] = {}
+        rows = catalog.passages(top)
+        passages: dict[int, PassageRow] = {pid: rows[pid] for pid in top if pid in rows}
         sentences: dict[int, SentenceRow] = {}
-        for row, p_score in zip(passages, passage_scores, strict=True):
-            for sentence in self.index.catalog.sentences_between(row.first_sid, row.last_sid):
+        for row in passages.values():
+            for sentence in catalog.sentences_between(row.first_sid, row.last_sid):
                 sentences[sentence.sid] = sentence
-                best_passage[sentence.sid] = max(best_passage.get(sentence.sid, -1.0),
-                                                 float(p_score))
+        near = [sid for sid, _ in self.index.dense_sentences(query, s.sentence_candidates)]
+        for sid, sentence in catalog.sentences([x for x in near if x not in sentences]).items():
+            sentences[sid] = sentence
+            for row in catalog.passages_containing(sentence):
+                passages.setdefault(row.pid, row)
+        if not sentences:
+            return []
+        passage_list = list(passages.values())
+        passage_scores = self.index.passage_vectors(passage_list) @ query
+        best_passage: dict[int, float] = {}
+        for row, p_score in zip(passage_list, passage_scores, strict=True):
+            for sid in range(row.first_sid, row.last_sid + 1):
+                if sid in sentences:
+                    best_passage[sid] = max(best_passage.get(sid, -1.0), float(p_score))
         ordered = list(sentences.values())
         dense = self.index.sentence_vectors(ordered) @ query
         query_terms = set(terms(question.text))
@@ -151,7 +165,7 @@ class Engine:
             text = article.text[sentence.start:sentence.end]
             coverage = (len(query_terms & set(terms(text))) / len(query_terms)
                         if query_terms else 0.0)
-            score = (float(d) + s.passage_weight * best_passage[sentence.sid]
+            score = (float(d) + s.passage_weight * best_passage.get(sentence.sid, float(d))
                      + s.term_weight * coverage)
             candidates.append(Candidate(sentence, score, float(d), article))
         candidates.sort(key=lambda c: -c.score)

@@ -37,7 +37,7 @@ from .lexical import LexicalIndex
 from .store import Catalog, EmbeddingCache, PassageRow, SentenceRow, text_hash
 from .vectors import VectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class IndexError_(RuntimeError):
@@ -146,15 +146,18 @@ def embed_texts(texts: Sequence[str], encoder: Encoder, cache: EmbeddingCache,
 
 
 def write_segment(folder: Path, pids: list[int], passage_vectors: np.ndarray,
-                  passage_terms: list[list[str]], sentence_vectors: np.ndarray) -> None:
+                  passage_terms: list[list[str]], sids: list[int],
+                  sentence_vectors: np.ndarray) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    vectors = VectorIndex.empty(passage_vectors.shape[1])
+    passages = VectorIndex.empty(passage_vectors.shape[1])
     if pids:
-        vectors.add(np.asarray(pids, dtype=np.int64), passage_vectors)
-    vectors.save(folder / "vectors.faiss")
+        passages.add(np.asarray(pids, dtype=np.int64), passage_vectors)
+    passages.save(folder / "vectors.faiss")
+    sentences = VectorIndex.empty(sentence_vectors.shape[1], half_precision=True)
+    if sids:
+        sentences.add(np.asarray(sids, dtype=np.int64), sentence_vectors)
+    sentences.save(folder / "sentences.faiss")
     LexicalIndex.build(pids, passage_terms).save(folder / "lexical")
-    # float16 halves the file; sentence scores only rank candidates, 3 decimals suffice.
-    np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16))
 
 
 def build_index(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
@@ -190,7 +193,7 @@ def build_index(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
             base_sid = len(sentence_rows)
             for span in sentences:
                 sentence_rows.append(SentenceRow(len(sentence_rows), article.id, span.start,
-                                                 span.end, segment_name, len(sentence_rows)))
+                                                 span.end, segment_name))
                 sentence_texts.append(article.text[span.start:span.end])
             for passage in passages:
                 passage_rows.append(PassageRow(len(passage_rows), article.id, passage.ordinal,
@@ -210,7 +213,8 @@ def build_index(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
             cache.close()
         passage_vectors, sentence_vectors = np.split(vectors, [len(passage_texts)])
         write_segment(staging / "segments" / segment_name, [r.pid for r in passage_rows],
-                      passage_vectors, [terms(t) for t in passage_texts], sentence_vectors)
+                      passage_vectors, [terms(t) for t in passage_texts],
+                      [r.sid for r in sentence_rows], sentence_vectors)
         catalog.add_sentences(sentence_rows)
         catalog.add_passages(passage_rows)
         catalog.add_segment(segment_name, len(passage_rows))
@@ -256,7 +260,7 @@ class Segment:
     name: str
     vectors: VectorIndex
     lexical: LexicalIndex
-    sentence_vectors: np.ndarray
+    sentences: VectorIndex
 
 
 class Index:
@@ -286,7 +290,7 @@ class Index:
             name=name,
             vectors=VectorIndex.load(folder / "vectors.faiss"),
             lexical=LexicalIndex.load(folder / "lexical"),
-            sentence_vectors=np.load(folder / "sentences.npy", mmap_mode="r"),
+            sentences=VectorIndex.load(folder / "sentences.faiss"),
         )
 
     def check_model(self, encoder: Encoder) -> None:
@@ -302,6 +306,10 @@ class Index:
         hits = [hit for seg in self.segments for hit in seg.vectors.search(query, k)]
         return sorted(hits, key=lambda h: -h[1])[:k]
 
+    def dense_sentences(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        hits = [hit for seg in self.segments for hit in seg.sentences.search(query, k)]
+        return sorted(hits, key=lambda h: -h[1])[:k]
+
     def lexical(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
         hits = [hit for seg in self.segments for hit in seg.lexical.search(query_terms, k)]
         return sorted(hits, key=lambda h: -h[1])[:k]
@@ -312,8 +320,7 @@ class Index:
 
     def sentence_vectors(self, rows: Sequence[SentenceRow]) -> np.ndarray:
         by_name = {seg.name: seg for seg in self.segments}
-        return np.vstack([np.asarray(by_name[r.segment].sentence_vectors[r.row],
-                                     dtype=np.float32) for r in rows])
+        return np.vstack([by_name[r.segment].sentences.vectors([r.sid]) for r in rows])
 
     def close(self) -> None:
         self.catalog.close()

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS sentences (
     sid INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     start INTEGER NOT NULL, end INTEGER NOT NULL,
-    segment TEXT NOT NULL, row INTEGER NOT NULL
+    segment TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS passages (
     pid INTEGER PRIMARY KEY,
@@ -63,7 +63,6 @@ class SentenceRow:
     start: int
     end: int
     segment: str
-    row: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +115,8 @@ class Catalog:
         )
 
     def add_sentences(self, rows: Iterable[SentenceRow]) -> None:
-        self._db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)",
-                             [(r.sid, r.article_id, r.start, r.end, r.segment, r.row)
-                              for r in rows])
+        self._db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+                             [(r.sid, r.article_id, r.start, r.end, r.segment) for r in rows])
 
     def add_passages(self, rows: Iterable[PassageRow]) -> None:
         self._db.executemany(
@@ -158,6 +156,19 @@ class Catalog:
         marks = ",".join("?" * len(pids))
         rows = self._db.execute(f"SELECT * FROM passages WHERE pid IN ({marks})", list(pids))
         return {row[0]: PassageRow(*row) for row in rows}
+
+    def sentences(self, sids: Sequence[int]) -> dict[int, SentenceRow]:
+        if not sids:
+            return {}
+        marks = ",".join("?" * len(sids))
+        rows = self._db.execute(f"SELECT * FROM sentences WHERE sid IN ({marks})", list(sids))
+        return {row[0]: SentenceRow(*row) for row in rows}
+
+    def passages_containing(self, sentence: SentenceRow) -> list[PassageRow]:
+        rows = self._db.execute(
+            "SELECT * FROM passages WHERE article_id = ? AND first_sid <= ? AND last_sid >= ?",
+            (sentence.article_id, sentence.sid, sentence.sid))
+        return [PassageRow(*row) for row in rows]
 
     def sentences_between(self, first_sid: int, last_sid: int) -> list[SentenceRow]:
         rows = self._db.execute("SELECT * FROM sentences WHERE sid BETWEEN ? AND ? ORDER BY sid",

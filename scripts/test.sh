@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRAS=dev bash scripts/setup.sh
+# The Telegram Bot API emulator for the bot's end-to-end tests (needs Node.js and npm).
+npm ci --prefix scripts/emulator --no-audit --no-fund --loglevel=error
 . .venv/bin/activate
 ruff check .
 python -m pytest -q "$@"

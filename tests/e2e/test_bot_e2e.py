@@ -9,7 +9,9 @@ balanced known HTML tags, callback data ≤ 64 bytes.
 from __future__ import annotations
 
 import html
+import json
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -126,14 +128,16 @@ def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles,
     mark = emulator.mark()
     emulator.press(TOKEN, user, answer["result"], callback_data(answer, "m:")[0])
     notice = first_call(emulator, "answerCallbackQuery", mark)
-    time.sleep(0.3)  # the new quotes follow the callback's answer
-    more = checked(emulator.sent_to(TOKEN, user.id, mark))
-    if more:
-        assert assert_verbatim(more[0]["params"]["text"], catalog_articles) >= 1
-        assert not set(first) & {q for q, _ in cited_quotes(more[0]["params"]["text"])}
-        assert f"<b>{len(first) + 1}.</b>" in more[0]["params"]["text"]
-    else:  # the engine had nothing further above its threshold, and said so
+    if notice["params"].get("text"):  # nothing further above the engine's threshold
         assert notice["params"]["text"] == "No further quotes for this question."
+    else:  # the new quotes follow the callback's answer
+        (more,) = checked(emulator.wait_sent(TOKEN, user.id, mark))
+        assert assert_verbatim(more["params"]["text"], catalog_articles) >= 1
+        assert not set(first) & {q for q, _ in cited_quotes(more["params"]["text"])}
+        assert f"<b>{len(first) + 1}.</b>" in more["params"]["text"]
+        assert callback_data(more, "m:")  # "More" moved to the newest message…
+        edit = first_call(emulator, "editMessageReplyMarkup", mark)
+        assert "m:" not in json.dumps(edit["params"]["reply_markup"])  # …from the old one
 
     mark = emulator.mark()
     emulator.press(TOKEN, user, answer["result"], callback_data(answer, "c:")[0])
@@ -183,26 +187,78 @@ def test_inline_mode_offers_quotes(emulator, main_bot):
         assert_within_limits(result["input_message_content"]["message_text"])
 
 
-def test_a_long_answer_is_split_between_quotes(emulator, e2e_home, tmp_path, catalog_articles):
-    """A second bot on the same emulator (its own token) with ISNAD_TOP=20."""
+CONVOY = "What happened to the water convoy for Qalamoun?"
+CLAUSES = [
+    "which left Damascus at dawn with forty trucks of drinking water",
+    "according to the drivers who later spoke to the test desk by telephone",
+    "was stopped at three checkpoints on the mountain road to Qalamoun",
+    "where soldiers counted every tank of water twice before letting it pass",
+    "while families in the villages waited beside the empty reservoirs",
+    "and the convoy leader said the delays cost the water convoy a full day",
+    "because the bridge near Yabroud had been closed since the spring floods",
+    "so the trucks took the older road through the orchards and the quarries",
+    "where two of the tankers broke down and had to be towed by tractors",
+    "until mechanics from the nearest town arrived with spare hoses and tyres",
+    "and local volunteers carried jerrycans from the stranded trucks on foot",
+    "as the water convoy for Qalamoun became the talk of every market",
+    "with shopkeepers offering bread and tea to the tired drivers",
+    "and a teacher organising children to help fill the village cisterns",
+    "even though nobody from the water authority came to supervise the work",
+    "and the last truck reached the highest village long after midnight",
+]
+
+
+def convoy_article() -> dict[str, str]:
+    """A test-only article of four long sentences (each over 1,500 characters) about
+    one event, so an answer to CONVOY quotes several and cannot fit one message."""
+    sentences = []
+    for n, word in enumerate(["first", "second", "third", "fourth"]):
+        clauses = CLAUSES[n:] + CLAUSES[:n]
+        sentences.append(f"In its {word} report the water convoy for Qalamoun, "
+                         + ", ".join(clauses + clauses[::-1]) + ".")
+    return {"id": "test-long-sentences", "title": "The water convoy for Qalamoun",
+            "source": "Isnad test desk", "published": "2018-06-01",
+            "url": "https://example.org/isnad-test/convoy", "text": " ".join(sentences)}
+
+
+@pytest.fixture(scope="module")
+def long_home(light_home: Path, light_encoder, tmp_path_factory) -> Path:
+    """The bundled corpus plus the convoy article (the copied embedding cache means only
+    the new article is embedded)."""
+    from isnad.app import read_corpus
+    from isnad.corpus import bundled_corpus_dir
+    from isnad.retrieval.index import build_index
+
+    home = tmp_path_factory.mktemp("long-home") / "home"
+    shutil.copytree(light_home, home, symlinks=True)
+    extra = home.parent / "convoy.jsonl"
+    extra.write_text(json.dumps(convoy_article(), ensure_ascii=False) + "\n")
+    articles = read_corpus([bundled_corpus_dir(), extra]).articles
+    build_index(IndexHome(home), articles, light_encoder, progress=False)
+    return home
+
+
+def test_a_long_answer_is_split_between_quotes(emulator, long_home, tmp_path):
+    """A second bot on the same emulator (its own token and index)."""
     token = "7654321:E2E-long-answers"
-    bot = BotProcess(emulator, token, e2e_home, tmp_path / "long.log",
-                     env={"ISNAD_TOP": "20"})
+    article = convoy_article()
+    bot = BotProcess(emulator, token, long_home, tmp_path / "long.log", env={"ISNAD_TOP": "4"})
     try:
         bot.wait_ready()
         user = FakeUser(1007)
         mark = emulator.mark()
-        emulator.send_text(token, user, ENGLISH)
-        emulator.wait_for(lambda cs: any(c["method"] == "sendMessage" for c in cs), token, mark)
-        time.sleep(1.0)  # the rest of the parts follow in order
+        emulator.send_text(token, user, CONVOY)
+        # The last part of an answer carries the "More" button.
+        emulator.wait_for(lambda cs: any(c["method"] == "sendMessage" and callback_data(c, "m:")
+                                         for c in cs), token, mark)
         parts = checked(emulator.sent_to(token, user.id, mark))
     finally:
         assert bot.stop() == 0
     assert len(parts) >= 2, [len(p["params"]["text"]) for p in parts]
     quotes = [q for p in parts for q in cited_quotes(p["params"]["text"])]
     assert len(quotes) == len({q for q, _ in quotes})  # no quote twice, none cut in two
-    for part in parts:
-        assert_verbatim(part["params"]["text"], catalog_articles)
+    for quote, citation in quotes:
+        assert citation == article["url"] and quote in article["text"]
     assert callback_data(parts[-1], "m:") and not callback_data(parts[0], "m:")
 
 
@@ -292,6 +348,7 @@ def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e
         free.close()
         url = f"http://127.0.0.1:{port}/isnad-hook"
         bot = BotProcess(emulator, token, e2e_home, tmp_path / "webhook.log",
+                         env={"ISNAD_DEBUG": "1"},
                          args=["--webhook-url", url, "--webhook-secret", secret,
                                "--listen", "127.0.0.1", "--port", str(port)])
         try:
@@ -320,4 +377,4 @@ def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e
             assert "/sources" in reply["params"]["text"]
         finally:
             assert bot.stop() == 0
-        assert secret not in bot.log()
+        assert secret not in bot.log() and token not in bot.log()  # logged at DEBUG
