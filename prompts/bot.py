@@ -19,7 +19,7 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
     },
     "start_corpus": {
         "en": "The index holds {articles} articles from {outlets} outlets. {dates}",
-        "ar": "يضم الفهرس {articles} مقالاً من {outlets} مصادر. {dates}",
+        "ar": "عدد المقالات في الفهرس: {articles}، وعدد المصادر: {outlets}. {dates}",
     },
     "start_dates": {
         "en": "Publication dates, where the articles state them ({dated} of {articles}): "
@@ -150,8 +150,8 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
     "reindex_summary": {
         "en": "Re-indexed {articles} articles ({passages} passages) in {seconds} s; "
               "{skipped} skipped. New questions use the new index.",
-        "ar": "أُعيدت فهرسة {articles} مقالاً ({passages} فقرة) في {seconds} ثانية؛ "
-              "تُخطّي {skipped}. الأسئلة الجديدة تستخدم الفهرس الجديد.",
+        "ar": "اكتملت إعادة الفهرسة: المقالات {articles}، الفقرات {passages}، "
+              "المدة {seconds} ثانية، المتخطّى {skipped}. الأسئلة الجديدة تستخدم الفهرس الجديد.",
     },
     "reindex_empty": {
         "en": "No readable articles in the configured folders; the index is unchanged.",

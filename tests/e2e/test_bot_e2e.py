@@ -103,7 +103,7 @@ def test_start_describes_the_bundled_corpus(emulator: Emulator, main_bot: BotPro
     assert "The index holds 5 articles" in text
     assert ENGLISH in text
     (arabic,) = ask(emulator, FakeUser(1011, "ar"), "/start")
-    assert "يضم الفهرس 5 مقالاً" in visible(arabic["params"]["text"])
+    assert "عدد المقالات في الفهرس: 5" in visible(arabic["params"]["text"])
 
 
 def test_english_question_is_answered_with_verbatim_quotes(emulator, main_bot,
@@ -137,7 +137,7 @@ def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles,
         assert f"<b>{len(first) + 1}.</b>" in more["params"]["text"]
         assert callback_data(more, "m:")  # "More" moved to the newest message…
         edit = first_call(emulator, "editMessageReplyMarkup", mark)
-        assert "m:" not in json.dumps(edit["params"]["reply_markup"])  # …from the old one
+        assert not callback_data(edit, "m:")  # …from the old one
 
     mark = emulator.mark()
     emulator.press(TOKEN, user, answer["result"], callback_data(answer, "c:")[0])
