@@ -89,6 +89,11 @@ def build_home(home: Path, model: str) -> None:
     from isnad.app import open_engine
     from isnad.settings import Settings
 
+    # Reuse the user's model cache: the default model is 1.2 GB to fetch again.
+    home.mkdir(parents=True, exist_ok=True)
+    models = Settings().index_home.models_dir
+    if models.is_dir():
+        (home / "models").symlink_to(models)
     open_engine(Settings(home=home, model=model, _env_file=None), progress=False)
 
 

@@ -3,8 +3,8 @@
 Usage: python bench/calibrate.py [MODEL ...]   (default: embeddinggemma e5-small-q4)
 
 For every question of bench/data/calibration.jsonl (never the test set in
-tests/data/), the engine's best quote score is recorded with abstention switched
-off; the threshold is the midpoint of the widest gap that best separates answerable
+tests/data/), the highest similarity of any candidate sentence to the question is
+recorded; the threshold is the midpoint of the widest gap that best separates answerable
 from unanswerable questions (balanced accuracy, ties broken by margin). The result
 goes to retrieval/calibration.json, which the engine reads at start.
 """
@@ -38,10 +38,15 @@ def best_scores(model: str) -> list[tuple[float, bool]]:
         build_index(index_home, read_corpus([bundled_corpus_dir()]).articles, encoder)
     engine = Engine(Index(index_home), encoder)
     engine.settings = replace(engine.settings, abstain_below=None)
+    from isnad.retrieval.question import prepare_question
+
     scores = []
     for q in load_jsonl(DEV_SET):
-        answer = engine.ask(q.question)
-        scores.append((answer.quotes[0].score if answer.quotes else 0.0, q.answerable))
+        question = prepare_question(q.question)
+        query = encoder.encode_query(question.text)
+        candidates = engine._score_sentences(question, query,
+                                             engine.rank_passages(question, query))
+        scores.append((max((c.dense for c in candidates), default=0.0), q.answerable))
     return scores
 
 
@@ -69,7 +74,7 @@ def main() -> None:
         threshold, accuracy = fit_threshold(scores)
         pos = sorted(s for s, ok in scores if ok)
         neg = sorted(s for s, ok in scores if not ok)
-        print(f"{model}: answerable best scores {pos[0]:.3f}…{pos[-1]:.3f}, unanswerable "
+        print(f"{model}: answerable best similarity {pos[0]:.3f}…{pos[-1]:.3f}, unanswerable "
               f"{neg[0]:.3f}…{neg[-1]:.3f} → abstain below {threshold} "
               f"(balanced accuracy on the dev set {accuracy:.3f})")
         existing[model] = {"abstain_below": threshold, "dev_balanced_accuracy": accuracy}

@@ -7,6 +7,9 @@ Two formats:
   is the paragraph the question was written on. ``--questions`` swaps in a parallel
   file's questions by id (English questions over Arabic paragraphs).
 
+Quote metrics (gold article in quotes, answer-in-quote) count the quotes the engine
+ranks first even where it would abstain; abstentions are counted on their own.
+
 The evaluation index lives in ``ISNAD_HOME/eval/<dataset+model hash>`` apart from the
 user's index, and is reused between runs.
 """
@@ -124,7 +127,9 @@ def score(engine: Engine, questions: list[EvalQuestion], top: int) -> dict[str, 
     misses: list[str] = []
     for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr):
         started = time.perf_counter()
-        answer, ranked = engine.answer_and_rank(q.question, top=top, depth=10)
+        # Quotes are scored as the engine ranks them, abstention as the engine decides:
+        # one number for each, instead of abstentions hiding in the quote metrics.
+        answer, ranked = engine.answer_and_rank(q.question, top=top, depth=10, abstain=False)
         latencies.append(time.perf_counter() - started)
         if not q.answerable:
             unanswerable += 1
