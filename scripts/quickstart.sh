@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/isnad ask "${1:-Where was ISIS to be evacuated to?}"
+.venv/bin/isnad ask "${1:-إلى أين كان من المقرر نقل عناصر تنظيم الدولة من جنوب دمشق؟}"
 echo
 echo "Next: .venv/bin/isnad chat   (or: . .venv/bin/activate && isnad --help)"
