@@ -150,19 +150,18 @@ class Catalog:
         )
         return [Article(*row) for row in rows]
 
+    def _rows_by_id(self, table: str, key: str, ids: Sequence[int]) -> list[tuple]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return self._db.execute(f"SELECT * FROM {table} WHERE {key} IN ({marks})",
+                                list(ids)).fetchall()
+
     def passages(self, pids: Sequence[int]) -> dict[int, PassageRow]:
-        if not pids:
-            return {}
-        marks = ",".join("?" * len(pids))
-        rows = self._db.execute(f"SELECT * FROM passages WHERE pid IN ({marks})", list(pids))
-        return {row[0]: PassageRow(*row) for row in rows}
+        return {row[0]: PassageRow(*row) for row in self._rows_by_id("passages", "pid", pids)}
 
     def sentences(self, sids: Sequence[int]) -> dict[int, SentenceRow]:
-        if not sids:
-            return {}
-        marks = ",".join("?" * len(sids))
-        rows = self._db.execute(f"SELECT * FROM sentences WHERE sid IN ({marks})", list(sids))
-        return {row[0]: SentenceRow(*row) for row in rows}
+        return {row[0]: SentenceRow(*row) for row in self._rows_by_id("sentences", "sid", sids)}
 
     def passages_containing(self, sentence: SentenceRow) -> list[PassageRow]:
         rows = self._db.execute(
@@ -174,11 +173,6 @@ class Catalog:
         rows = self._db.execute("SELECT * FROM sentences WHERE sid BETWEEN ? AND ? ORDER BY sid",
                                 (first_sid, last_sid))
         return [SentenceRow(*row) for row in rows]
-
-    def max_id(self, table: str) -> int:
-        column = {"passages": "pid", "sentences": "sid"}[table]
-        value = self._db.execute(f"SELECT MAX({column}) FROM {table}").fetchone()[0]
-        return -1 if value is None else int(value)
 
 
 class EmbeddingCache:
