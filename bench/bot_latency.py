@@ -10,7 +10,10 @@ then measures:
 * latency: from a user's message reaching the emulator to the bot's answer reaching
   it (both stamped by the emulator's clock or this machine's, the same clock), for
   one user asking alone, and for 20 users asking at the same moment;
-* memory: resident set size of the bot process after the runs.
+* memory: resident set size of the bot process after the runs;
+* following the index: `isnad index add` of one new article in another process, then
+  the same question every 0.25 s until the bot quotes the new article: seconds from
+  the add command's exit (the new version is published) to that answer.
 
 The figures go to bench/results/bot_latency-MODEL.json, with the CPU count and the
 load average (other programs on the machine change them a lot).
@@ -85,6 +88,34 @@ def burst(emulator: Emulator, asks: list[tuple[FakeUser, str]]) -> list[float]:
     return [replies[user_id] - posted[user_id] * 1000 for user_id in posted]
 
 
+def pickup_seconds(emulator: Emulator, home: Path, model: str, n: int) -> float:
+    """Seconds from publishing a version with a new article to the bot quoting it."""
+    import subprocess
+    import time
+
+    url = f"https://example.org/isnad-bench/ferry-{n}"
+    article = {"id": f"ferry-{n}", "title": "Ferry", "source": "Bench desk", "url": url,
+               "text": f"The ferry to island number {n} sails every {n + 2} hours. Its "
+                       f"crossing takes {n + 30} minutes, the harbour master said."}
+    batch = home.parent / f"ferry-{n}.jsonl"
+    batch.write_text(json.dumps(article) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+    env.update({"ISNAD_HOME": str(home), "ISNAD_MODEL": model})
+    subprocess.run([sys.executable, "-m", "isnad", "index", "add", str(batch)], env=env,
+                   check=True, capture_output=True)
+    published = time.monotonic()
+    user = FakeUser(5000 + n)
+    while time.monotonic() - published < 60:
+        mark = emulator.mark()
+        emulator.send_text(TOKEN, user, f"How long does the crossing to island number {n} "
+                                        "take?")
+        (reply,) = emulator.wait_sent(TOKEN, user.id, mark)
+        if url in reply["params"]["text"]:
+            return time.monotonic() - published
+        time.sleep(0.25)
+    raise RuntimeError("the bot did not pick up the new index version within 60 s")
+
+
 def build_home(home: Path, model: str) -> None:
     from isnad.app import open_engine
     from isnad.settings import Settings
@@ -125,6 +156,7 @@ def main() -> int:
                                               QUESTIONS[i % len(QUESTIONS)])
                                              for i in range(20)])
             rss = bot.rss_mib()
+            pickups = [pickup_seconds(emulator, home, args.model, n) for n in range(5)]
         finally:
             bot.stop()
             emulator.stop()
@@ -137,6 +169,9 @@ def main() -> int:
         "one_user": summary(alone),
         "twenty_users_at_once": summary(together),
         "rss_mib": round(rss, 1),
+        "new_version_answered_after_s": {"n": len(pickups),
+                                         "median": round(statistics.median(pickups), 2),
+                                         "max": round(max(pickups), 2)},
     }
     out = ROOT / "bench" / "results" / f"bot_latency-{args.model}.json"
     out.parent.mkdir(exist_ok=True)
@@ -151,6 +186,9 @@ def main() -> int:
             print(f"{name:16} median {s['median_ms']} ms · p95 {s['p95_ms']} ms · "
                   f"max {s['max_ms']} ms (n={s['n']})")
         print(f"memory (RSS)     {report['rss_mib']} MiB")
+        follow = report["new_version_answered_after_s"]
+        print(f"new version      answered {follow['median']} s (max {follow['max']} s) after "
+              "`isnad index add` returned")
         print(f"machine          {report['cpus']} CPUs, load average {report['load_average_1m']}"
               f" → {out.relative_to(ROOT)}")
     return 0

@@ -27,7 +27,8 @@ def best_scores(model: str) -> list[tuple[float, bool]]:
     from isnad.corpus import bundled_corpus_dir
     from isnad.evaluate import load_jsonl
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index, IndexHome, build_index
+    from isnad.retrieval.index import Index, IndexHome
+    from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
     settings = Settings(model=model)

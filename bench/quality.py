@@ -1,16 +1,21 @@
 """Quality figures: XQuAD (ar→ar, en→ar) and Isnad's own QA set, per model.
 
 Usage: python bench/quality.py [--model M ...] [--limit N] [--sets xquad-ar,xquad-en,own]
+                               [--distractors N]
 
 Reads XQuAD from ../shared/data/xquad (never copied into the project). Each run goes
 through the same code as `isnad eval`; results are printed as a table and saved to
-bench/results/quality-<model>.json.
+bench/results/quality-<model>.json. With --distractors N, the XQuAD sets are asked of
+an index that also holds SaudiNewsNet articles (the first ones, in archive order, until
+they make N passages), and results go to quality-<model>-distractors-N.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,12 +34,36 @@ COLUMNS = ["recall@1", "recall@5", "recall@10", "mrr@10", "gold_article_in_quote
            "unanswerable", "median_latency_ms"]
 
 
+def distractor_file(folder: Path, passages: int) -> tuple[Path, int]:
+    """SaudiNewsNet articles as JSON Lines until they hold ``passages`` passages."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from scale import saudinewsnet, write_jsonl
+
+    from isnad.corpus.model import Article
+    from isnad.corpus.segment import segment
+
+    chosen, total = [], 0
+    for record in saudinewsnet():
+        if total >= passages:
+            break
+        text = record["text"].strip()
+        if text:
+            chosen.append(record)
+            total += len(segment(Article(id=record["id"], text=text))[1])
+    path = folder / "distractors.jsonl"
+    write_jsonl(path, chosen)
+    return path, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", action="append")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--sets", default="own,xquad-ar,xquad-en")
+    parser.add_argument("--distractors", type=int, help="SaudiNewsNet passages to add")
     args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="isnad-distractors-"))
+    corpus, added = distractor_file(tmp, args.distractors) if args.distractors else (None, 0)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     for model in args.model or ["embeddinggemma", "e5-small-q4"]:
         settings = Settings(model=model)
@@ -42,12 +71,18 @@ def main() -> None:
         for name in args.sets.split(","):
             file, parallel = SETS[name]
             started = time.perf_counter()
-            report = run_eval(settings, file, parallel, [], 3, args.limit)
+            if corpus is not None and name == "own":
+                continue
+            report = run_eval(settings, file, parallel, [corpus] if corpus else [], 3,
+                              args.limit)
+            if corpus is not None:
+                report["distractor_passages"] = added
             report["seconds"] = round(time.perf_counter() - started, 1)
             results[name] = report
             print(f"{model:16} {name:9} " + " ".join(f"{c}={report.get(c)}" for c in COLUMNS),
                   flush=True)
-        out = ROOT / "bench" / "results" / f"quality-{model}.json"
+        suffix = f"-distractors-{args.distractors}" if args.distractors else ""
+        out = ROOT / "bench" / "results" / f"quality-{model}{suffix}.json"
         out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 

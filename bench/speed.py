@@ -42,7 +42,8 @@ def bench_model(model: str) -> dict[str, object]:
     from isnad.app import load_encoder, read_corpus
     from isnad.corpus import bundled_corpus_dir, segment
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index, IndexHome, build_index
+    from isnad.retrieval.index import Index, IndexHome
+    from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
     out: dict[str, object] = {"model": model}

@@ -12,12 +12,12 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from isnad.app import build as build_index
-from isnad.app import corpus_paths, load_encoder, open_engine, read_corpus
+from isnad.app import corpus_paths, load_encoder, read_corpus, update
 from isnad.prompts.bot import bot_t
 from isnad.settings import Settings
 
 from .handlers import user_language
+from .reload import reload_if_changed
 from .render import plain_message
 from .state import BotState, get_state
 
@@ -25,19 +25,23 @@ logger = logging.getLogger(__name__)
 
 
 def reindex(settings: Settings, language: str = "en") -> str:
-    """Re-scan the configured article folders (ISNAD_CORPUS, else the bundled corpus) and
-    build a fresh index generation; blocking, so call it in a worker thread. Returns a
-    summary for the admin. The old generation keeps answering until the build switches
-    ``current``; see the re-indexing issue for incremental updates."""
+    """Re-scan the configured article folders (ISNAD_CORPUS, else the bundled corpus)
+    and add what is new or changed to the index (unchanged articles cost a hash each);
+    blocking, so call it in a worker thread. Returns a summary for the admin.
+
+    It writes with an encoder of its own: the answering thread uses the bot's at the
+    same time, and encoders are not guaranteed to be thread-safe."""
     result = read_corpus(corpus_paths(settings))
     for problem in result.problems:
         logger.warning("reindex skipped %s", problem)
     if not result.articles:
         return bot_t("reindex_empty", language)
-    report = build_index(settings.index_home, result.articles, load_encoder(settings, False),
-                         progress=False)
+    report = update(settings.index_home, load_encoder(settings, False), add=result.articles,
+                    progress=False)
     return bot_t("reindex_summary", language, articles=report.articles,
                  passages=report.passages, seconds=f"{report.seconds:.1f}",
+                 added=len(report.added), replaced=len(report.replaced),
+                 unchanged=len(report.unchanged), duplicates=len(report.duplicates),
                  skipped=len(result.problems) + len(report.problems))
 
 
@@ -70,8 +74,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Rebuild the index in a worker thread, then answer later questions with it; the
-    bot keeps answering from the old index meanwhile. One re-index at a time."""
+    """Update the index from the configured folders in a worker thread, then answer
+    later questions from it; the bot keeps answering from the old version meanwhile.
+    One re-index at a time."""
     state = get_state(context)
     if not is_admin(update, state):
         await refuse(update)
@@ -85,7 +90,7 @@ async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await message.reply_html(plain_message(bot_t("reindex_started", language), language))
         try:
             summary = await asyncio.to_thread(reindex, state.settings, language)
-            state.swap_engine(await asyncio.to_thread(open_engine, state.settings, False))
+            await reload_if_changed(state)
         except Exception as exc:  # the admin must hear why; the old engine keeps serving
             logger.exception("reindex failed")
             summary = bot_t("reindex_failed", language, error=str(exc)[:500])

@@ -42,6 +42,7 @@ from . import admin, handlers
 from .config import BotSettings
 from .keyboards import CONTEXT, MORE, SOURCES, VOTE
 from .limits import QuestionLimiter
+from .reload import start_following, stop_following
 from .state import KEY, BotState
 from .store import BotStore
 
@@ -121,9 +122,11 @@ async def post_init(application: Application) -> None:
                 commands, language_code=None if language == "en" else language)
         except TelegramError as exc:
             logger.warning("could not set the command menu (%s): %s", language, exc)
+    await start_following(application)
 
 
 async def post_shutdown(application: Application) -> None:
+    await stop_following(application)
     state: BotState = application.bot_data[KEY]
     state.executor.shutdown(wait=False, cancel_futures=True)
     state.store.close()

@@ -17,3 +17,6 @@ class BotSettings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=16)
     #: Quotes offered in inline mode (Telegram shows at most 50).
     inline_results: int = Field(default=10, ge=1, le=50)
+    #: Seconds between checks for a new index version (written by `isnad index add`,
+    #: `index watch` or /reindex); 0 turns following off.
+    reload_seconds: float = Field(default=2.0, ge=0)

@@ -32,12 +32,15 @@ class BotState:
     inline_limiter: QuestionLimiter
     executor: ThreadPoolExecutor
     reindexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Held while a new index version is opened and swapped in (bot/reload.py).
+    swapping: asyncio.Lock = field(default_factory=asyncio.Lock)
     _articles: list[Article] | None = None
 
     async def ask(self, question: str, top: int) -> Answer:
         """``engine.ask`` on the worker threads: it is CPU-bound and would freeze every
         other chat if it ran on the event loop. The engine is looked up per call, so a
-        /reindex swap takes effect for the next question."""
+        new index version takes effect for the next question, and this one keeps the
+        engine it started with."""
         engine = self.engine
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, engine.ask, question, top)

@@ -13,7 +13,8 @@ from pathlib import Path
 from isnad.corpus import Article, ReadResult, bundled_corpus_dir, read_articles
 from isnad.embeddings import Encoder, canonical_model_name, create_encoder
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import BuildReport, Index, IndexHome, build_index
+from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.writer import BuildReport, UpdateReport, build_index, update_index
 
 from .settings import Settings
 
@@ -34,6 +35,12 @@ def read_corpus(paths: Sequence[Path]) -> ReadResult:
 def build(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
           progress: bool = True) -> BuildReport:
     return build_index(home, articles, encoder, progress=progress)
+
+
+def update(home: IndexHome, encoder: Encoder, add: Sequence[Article] = (),
+           remove: Sequence[str] = (), progress: bool = True) -> UpdateReport:
+    return update_index(home, encoder, add=add, remove=remove, progress=progress,
+                        total=len(add))
 
 
 def open_engine(settings: Settings, progress: bool = True) -> Engine:

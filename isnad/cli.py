@@ -14,10 +14,13 @@ from typing import Annotated
 
 import typer
 
+from isnad.corpus import ReadResult
 from isnad.embeddings import KNOWN_MODELS, EncoderError
 from isnad.prompts import t
 from isnad.retrieval.index import Index, IndexError_, IndexMissing
 from isnad.retrieval.question import QuestionError
+from isnad.retrieval.verify import verify_index
+from isnad.retrieval.writer import UpdateReport, stored_articles
 
 from . import app as wiring
 from .errors import UserError
@@ -100,41 +103,124 @@ def chat() -> None:
             typer.echo(t(exc.key, exc.language, **exc.params))
 
 
+def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> None:
+    """What a write did, one line per article that was not simply indexed."""
+    if as_json:
+        typer.echo(json.dumps({
+            "added": report.added, "replaced": report.replaced,
+            "unchanged": len(report.unchanged), "removed": report.removed,
+            "not_found": report.not_found,
+            "duplicates": [{"id": d.article_id, "kept": d.kept, "similarity": d.similarity}
+                           for d in report.duplicates],
+            "problems": [str(p) for p in report.problems],
+            "articles": report.articles, "passages": report.passages,
+            "embedded": report.embedded, "cached": report.cached,
+            "seconds": round(report.seconds, 3), "generation": report.generation,
+        }, ensure_ascii=False))
+        return
+    for problem in report.problems:
+        _err(f"skipped {problem}")
+    for duplicate in report.duplicates:
+        typer.echo(f"duplicate {duplicate}", err=True)
+    for article_id in report.not_found:
+        _err(f"not indexed, nothing to remove: {article_id}")
+    counts = [f"{len(v)} {k}" for k, v in (("added", report.added),
+                                           ("replaced", report.replaced),
+                                           ("removed", report.removed),
+                                           ("unchanged", report.unchanged),
+                                           ("duplicates", report.duplicates)) if v]
+    if not report.changed:
+        typer.echo("nothing changed" + (f" ({', '.join(counts)})" if counts else "") +
+                   f"; the index has {report.articles} articles")
+        return
+    typer.echo(f"{', '.join(counts) or 'rewritten'}: now {report.articles} articles, "
+               f"{report.passages} passages ({model}) in {report.seconds:.1f} s "
+               f"({report.embedded} texts embedded, {report.cached} from cache)")
+
+
+def _read_or_fail(sources: list[Path]) -> ReadResult:
+    result = wiring.read_corpus(sources)
+    if not result.articles:
+        for problem in result.problems:
+            _err(f"skipped {problem}")
+        raise UserError("no readable articles in " + ", ".join(map(str, sources)))
+    return result
+
+
 @index_app.command("build")
 def index_build(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Files, folders or .jsonl (default: ISNAD_CORPUS or the bundled corpus).")] = None,
 ) -> None:
-    """Build a fresh index and switch to it (the old one serves until then)."""
+    """Build a fresh index of PATHS only, and switch to it (the old one serves until
+    then). To add articles to the index instead, use `isnad index add`."""
     settings = _settings()
     sources = wiring.corpus_paths(settings, paths or [])
-    result = wiring.read_corpus(sources)
-    for problem in result.problems:
-        _err(f"skipped {problem}")
-    if not result.articles:
-        raise UserError("no readable articles in " + ", ".join(map(str, sources)))
+    result = _read_or_fail(sources)
     encoder = wiring.load_encoder(settings)
     report = wiring.build(settings.index_home, result.articles, encoder)
-    typer.echo(f"indexed {report.articles} articles, {report.passages} passages, "
-               f"{report.sentences} sentences with {encoder.name} in {report.seconds:.1f} s "
-               f"({report.embedded} texts embedded, {report.cached} from cache) "
-               f"→ {settings.index_home.root}")
-    if result.problems or report.problems:
+    report.problems[:0] = result.problems
+    _print_update(report, encoder.name)
+    if report.problems:
         raise typer.Exit(1)
+
+
+@index_app.command("add")
+def index_add(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files, folders, .jsonl or HTML pages to add.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Add new and changed articles; unchanged ones and duplicates are skipped (nothing
+    is embedded twice). Exit 1 if some input could not be read (the rest is added)."""
+    settings = _settings()
+    result = _read_or_fail(paths)
+    encoder = wiring.load_encoder(settings)
+    report = wiring.update(settings.index_home, encoder, add=result.articles,
+                           progress=not as_json)
+    report.problems[:0] = result.problems
+    _print_update(report, encoder.name, as_json)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@index_app.command("remove")
+def index_remove(
+    article_ids: Annotated[list[str], typer.Argument(help="Ids of the articles to remove.")],
+) -> None:
+    """Remove articles by id (see `isnad articles list`). Exit 1 if an id is unknown."""
+    settings = _settings()
+    encoder = wiring.load_encoder(settings)
+    report = wiring.update(settings.index_home, encoder, remove=article_ids, progress=False)
+    _print_update(report, encoder.name)
+    if report.not_found:
+        raise typer.Exit(1)
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Index the stored articles again from scratch, e.g. after changing ISNAD_MODEL
+    (vectors already in the cache for that model are reused)."""
+    settings = _settings()
+    articles = stored_articles(settings.index_home)
+    encoder = wiring.load_encoder(settings)
+    report = wiring.build(settings.index_home, articles, encoder)
+    _print_update(report, encoder.name)
 
 
 @index_app.command("status")
 def index_status(as_json: JsonOption = False) -> None:
-    """Articles, passages, model and size of the current index."""
+    """Articles, passages, model, last change and size on disk of the current index."""
     settings = _settings()
     index = Index(settings.index_home)
-    size = sum(p.stat().st_size for p in index.generation.rglob("*") if p.is_file())
     status = {
         "articles": index.catalog.count("articles"),
         "passages": index.catalog.count("passages"),
+        "sentences": index.catalog.count("sentences"),
         "model": index.model,
         "updated": index.catalog.meta("updated"),
-        "bytes": size,
+        "bytes": index.size_on_disk(),
+        "segments": len(index.segments),
         "path": str(index.generation),
     }
     if as_json:
@@ -142,6 +228,51 @@ def index_status(as_json: JsonOption = False) -> None:
     else:
         for key, value in status.items():
             typer.echo(f"{key:>9}: {value}")
+
+
+@index_app.command("verify")
+def index_verify(
+    skip_model: Annotated[bool, typer.Option(
+        "--skip-model", help="Do not load the configured model to compare fingerprints.")
+    ] = False,
+) -> None:
+    """Check that every vector has its catalog row and back, that all files load, and
+    that the index was built with the configured model. Exit 1 on damage."""
+    settings = _settings()
+    encoder = None if skip_model else wiring.load_encoder(settings, progress=False)
+    report = verify_index(settings.index_home, encoder)
+    if report.ok:
+        typer.echo(f"ok: {report.articles} articles, {report.passages} passages, "
+                   f"{report.sentences} sentences in {report.segments} segments "
+                   f"({report.generation})")
+        return
+    for problem in report.problems:
+        _err(problem)
+    model_only = all(p.startswith("model:") for p in report.problems)
+    _err("to repair: " + ("`isnad index rebuild` (or set ISNAD_MODEL to the index's model)"
+                          if model_only else
+                          "`isnad index rebuild` re-indexes the stored articles; if the "
+                          "catalog itself is unreadable, `isnad index build PATH` from the "
+                          "source files"))
+    raise typer.Exit(1)
+
+
+@index_app.command("watch")
+def index_watch(
+    folder: Annotated[Path, typer.Argument(help="Folder to watch for new or changed files.")],
+    interval: Annotated[float, typer.Option(min=0.2, help="Seconds between scans.")] = 2.0,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Index what is in FOLDER now, then exit.")] = False,
+) -> None:
+    """Add articles dropped into FOLDER (and changed files again) until Ctrl-C. A file
+    is read once its size and time stop changing; deleting a file removes nothing."""
+    from .watch import watch_folder
+
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder")
+    settings = _settings()
+    encoder = wiring.load_encoder(settings)
+    watch_folder(settings, encoder, folder, interval, once, echo=typer.echo)
 
 
 def _open_index() -> Index:
@@ -184,7 +315,8 @@ def evaluate(
         help="Parallel SQuAD file whose questions replace FILE's (same ids), e.g. English "
              "questions on Arabic paragraphs.")] = None,
     corpus: Annotated[list[Path] | None, typer.Option(
-        help="Articles a JSONL set is about (default: the bundled corpus).")] = None,
+        help="Articles a JSONL set is about (default: the bundled corpus); for a SQuAD "
+             "set, distractor articles indexed beside its paragraphs.")] = None,
     top: TopOption = None,
     as_json: JsonOption = False,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,

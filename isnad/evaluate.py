@@ -28,7 +28,8 @@ from tqdm import tqdm
 
 from isnad.corpus import Article, bundled_corpus_dir, read_articles
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome, build_index
+from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.writer import build_index
 
 from . import app as wiring
 from .errors import UserError
@@ -84,6 +85,11 @@ def load_dataset(file: Path, parallel: Path | None,
         raise UserError(f"no such file: {file}")
     if file.suffix == ".json":
         articles, questions = load_squad(file)
+        if corpus:  # distractors: other articles indexed beside the paragraphs
+            extra = read_articles(corpus)
+            if extra.problems:
+                raise UserError(f"distractors: {extra.problems[0]}")
+            articles = articles + extra.articles
     else:
         result = read_articles(corpus or [bundled_corpus_dir()])
         articles, questions = result.articles, load_jsonl(file)

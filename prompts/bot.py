@@ -148,10 +148,12 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
         "ar": "إعادة الفهرسة جارية بالفعل.",
     },
     "reindex_summary": {
-        "en": "Re-indexed {articles} articles ({passages} passages) in {seconds} s; "
-              "{skipped} skipped. New questions use the new index.",
-        "ar": "اكتملت إعادة الفهرسة: المقالات {articles}، الفقرات {passages}، "
-              "المدة {seconds} ثانية، المتخطّى {skipped}. الأسئلة الجديدة تستخدم الفهرس الجديد.",
+        "en": "Index updated in {seconds} s: {added} added, {replaced} changed, {unchanged} "
+              "unchanged, {duplicates} duplicates, {skipped} skipped. Now {articles} articles "
+              "({passages} passages); new questions use it.",
+        "ar": "حُدّث الفهرس في {seconds} ثانية: الجديد {added}، المعدَّل {replaced}، "
+              "غير المتغير {unchanged}، المكرر {duplicates}، المتخطّى {skipped}. "
+              "المقالات الآن {articles} (الفقرات {passages})؛ الأسئلة الجديدة تستخدمه.",
     },
     "reindex_empty": {
         "en": "No readable articles in the configured folders; the index is unchanged.",

@@ -30,8 +30,12 @@ CREATE TABLE IF NOT EXISTS articles (
     title TEXT, source TEXT, published TEXT, url TEXT,
     text TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    origin TEXT
+    origin TEXT,
+    text_hash TEXT NOT NULL,
+    minhash BLOB,
+    added TEXT
 );
+CREATE INDEX IF NOT EXISTS articles_by_text ON articles(text_hash);
 CREATE TABLE IF NOT EXISTS sentences (
     sid INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -48,7 +52,17 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS sentences_by_article ON sentences(article_id);
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id);
-CREATE TABLE IF NOT EXISTS segments (name TEXT PRIMARY KEY, passages INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS segments (
+    name TEXT PRIMARY KEY, passages INTEGER NOT NULL, sentences INTEGER NOT NULL
+);
+-- Rows removed since their segment was written: their vectors and terms are still in
+-- the segment's (immutable) files, so searches drop them until a merge rewrites it.
+CREATE TABLE IF NOT EXISTS tombstones (
+    kind TEXT NOT NULL CHECK (kind IN ('passage', 'sentence')),
+    id INTEGER NOT NULL,
+    segment TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
 """
 
 
@@ -77,8 +91,21 @@ class PassageRow:
     segment: str
 
 
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """What removing an article took out of the catalog (and left in its segments)."""
+
+    article_id: str
+    passages: int
+    sentences: int
+
+
 class Catalog:
-    """Articles, sentences and passages of one index generation."""
+    """Articles, sentences and passages of one index generation.
+
+    Each generation has its own copy (``copy_to``): a writer changes the copy and a
+    reader keeps the catalog it opened, whatever happens to the next one.
+    """
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
@@ -98,6 +125,26 @@ class Catalog:
     def commit(self) -> None:
         self._db.commit()
 
+    def publishable(self) -> None:
+        """After the last commit: fold the write-ahead log into the database file and
+        leave WAL mode, so the published catalog is one self-contained file that a
+        read-only connection opens without creating -wal/-shm files beside it."""
+        self._db.execute("PRAGMA journal_mode=DELETE")
+
+    def copy_to(self, path: Path) -> Catalog:
+        """A writable copy at ``path`` (SQLite's online backup: a consistent snapshot,
+        page by page, without parsing rows)."""
+        target = sqlite3.connect(path)
+        try:
+            self._db.backup(target)
+        finally:
+            target.close()
+        return Catalog(path)
+
+    def integrity_problems(self) -> list[str]:
+        rows = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
     # -- meta ---------------------------------------------------------------------------
     def set_meta(self, key: str, value: object) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
@@ -107,12 +154,29 @@ class Catalog:
         return json.loads(row[0]) if row else default
 
     # -- writing ------------------------------------------------------------------------
-    def add_article(self, article: Article) -> None:
+    def add_article(self, article: Article, minhash: bytes | None, added: str) -> None:
         self._db.execute(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (article.id, article.title, article.source, article.published, article.url,
-             article.text, article.content_hash(), article.origin),
+             article.text, article.content_hash(), article.origin, text_hash(article.text),
+             minhash, added),
         )
+
+    def remove_article(self, article_id: str) -> Removed | None:
+        """Delete an article with its sentences and passages; their ids become
+        tombstones, because their vectors stay in the segment files until a merge."""
+        db = self._db
+        if db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None:
+            return None
+        db.execute("INSERT INTO tombstones SELECT 'passage', pid, segment FROM passages "
+                   "WHERE article_id = ?", (article_id,))
+        db.execute("INSERT INTO tombstones SELECT 'sentence', sid, segment FROM sentences "
+                   "WHERE article_id = ?", (article_id,))
+        passages = db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,)).rowcount
+        sentences = db.execute("DELETE FROM sentences WHERE article_id = ?",
+                               (article_id,)).rowcount
+        db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return Removed(article_id, passages, sentences)
 
     def add_sentences(self, rows: Iterable[SentenceRow]) -> None:
         self._db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
@@ -125,12 +189,71 @@ class Catalog:
               r.segment) for r in rows],
         )
 
-    def add_segment(self, name: str, passages: int) -> None:
-        self._db.execute("INSERT INTO segments VALUES (?, ?)", (name, passages))
+    def add_segment(self, name: str, passages: int, sentences: int) -> None:
+        self._db.execute("INSERT INTO segments VALUES (?, ?, ?)", (name, passages, sentences))
+
+    def drop_segments(self, names: Sequence[str]) -> None:
+        """Forget segments whose live rows were moved into a merged one."""
+        for name in names:
+            self._db.execute("DELETE FROM segments WHERE name = ?", (name,))
+            self._db.execute("DELETE FROM tombstones WHERE segment = ?", (name,))
+
+    def move_to_segment(self, table: str, ids: Sequence[int], segment: str) -> None:
+        assert table in {"passages", "sentences"}
+        key = "pid" if table == "passages" else "sid"
+        self._db.executemany(f"UPDATE {table} SET segment = ? WHERE {key} = ?",
+                             [(segment, int(i)) for i in ids])
 
     # -- reading ------------------------------------------------------------------------
     def segments(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM segments ORDER BY name")]
+
+    def segment_sizes(self) -> dict[str, tuple[int, int]]:
+        """segment → (passages, sentences) it was written with, removed ones included."""
+        return {r[0]: (r[1], r[2]) for r in
+                self._db.execute("SELECT name, passages, sentences FROM segments")}
+
+    def tombstones(self, kind: str, segment: str | None = None) -> set[int]:
+        if segment is None:
+            rows = self._db.execute("SELECT id FROM tombstones WHERE kind = ?", (kind,))
+        else:
+            rows = self._db.execute("SELECT id FROM tombstones WHERE kind = ? AND segment = ?",
+                                    (kind, segment))
+        return {r[0] for r in rows}
+
+    def ids_in_segment(self, table: str, segment: str) -> list[int]:
+        assert table in {"passages", "sentences"}
+        key = "pid" if table == "passages" else "sid"
+        return [r[0] for r in self._db.execute(
+            f"SELECT {key} FROM {table} WHERE segment = ? ORDER BY {key}", (segment,))]
+
+    def rows_in_segment(self, segment: str) -> tuple[list[PassageRow], list[SentenceRow]]:
+        passages = [PassageRow(*r) for r in self._db.execute(
+            "SELECT * FROM passages WHERE segment = ? ORDER BY pid", (segment,))]
+        sentences = [SentenceRow(*r) for r in self._db.execute(
+            "SELECT * FROM sentences WHERE segment = ? ORDER BY sid", (segment,))]
+        return passages, sentences
+
+    def content_hashes(self) -> dict[str, str]:
+        """article id → hash of its text and metadata (what decides "unchanged")."""
+        return dict(self._db.execute("SELECT id, content_hash FROM articles"))
+
+    def article_with_text_hash(self, digest: str) -> str | None:
+        row = self._db.execute("SELECT id FROM articles WHERE text_hash = ? ORDER BY id LIMIT 1",
+                               (digest,)).fetchone()
+        return row[0] if row else None
+
+    def minhashes(self) -> list[tuple[str, bytes]]:
+        return list(self._db.execute(
+            "SELECT id, minhash FROM articles WHERE minhash IS NOT NULL ORDER BY id"))
+
+    def max_id(self, table: str) -> int:
+        assert table in {"passages", "sentences"}
+        key = "pid" if table == "passages" else "sid"
+        found = self._db.execute(f"SELECT MAX({key}) FROM {table}").fetchone()[0]
+        stones = self._db.execute("SELECT MAX(id) FROM tombstones WHERE kind = ?",
+                                  (table[:-1],)).fetchone()[0]
+        return max(-1 if found is None else found, -1 if stones is None else stones)
 
     def count(self, table: str) -> int:
         assert table in {"articles", "passages", "sentences"}

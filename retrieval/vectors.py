@@ -60,6 +60,14 @@ class VectorIndex:
     def ids(self) -> np.ndarray:
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
+    def all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (id, vector), in storage order: what a segment merge copies."""
+        n = len(self)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        inner = faiss.downcast_index(self._index.index)
+        return self.ids(), inner.reconstruct_n(0, n)
+
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         k = min(k, len(self))
         if k <= 0:

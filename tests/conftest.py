@@ -4,6 +4,7 @@ the light model (e5-small-q4: real multilingual weights, no torch, seconds to lo
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from isnad.app import load_encoder, read_corpus
 from isnad.corpus import bundled_corpus_dir
 from isnad.embeddings import Encoder
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome, build_index
+from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.writer import build_index
 from isnad.settings import Settings
 
 LIGHT = "e5-small-q4"
@@ -45,3 +47,13 @@ def cli_env(light_home: Path) -> dict[str, str]:
     env.update({"ISNAD_HOME": str(light_home), "ISNAD_MODEL": LIGHT, "NO_COLOR": "1"})
     env.pop("ISNAD_DEBUG", None)
     return env
+
+
+@pytest.fixture()
+def writable_home(light_home: Path, tmp_path: Path) -> IndexHome:
+    """A copy of the session's light index for a test that writes to it (the embedding
+    cache comes along, so only new test articles are embedded)."""
+    target = tmp_path / "home"
+    shutil.copytree(light_home, target, symlinks=True,
+                    ignore=shutil.ignore_patterns("bot.sqlite*", ".lock"))
+    return IndexHome(target)

@@ -434,7 +434,12 @@ async def test_admin_stats_and_reindex(bot, monkeypatch):
     await process(application, message_update("What is the weather?", user_id=ADMIN))
     new_engine = FakeEngine()
     monkeypatch.setattr(admin, "reindex", lambda settings, language: "rebuilt 3 articles")
-    monkeypatch.setattr(admin, "open_engine", lambda settings, progress: new_engine)
+
+    async def swap(state) -> bool:  # what bot/reload.py does once a new version exists
+        state.swap_engine(new_engine)
+        return True
+
+    monkeypatch.setattr(admin, "reload_if_changed", swap)
     await process(application, message_update("/stats", user_id=ADMIN))
     stats = visible(request.sent()[-1]["text"])
     assert "Articles: 3" in stats and "Passages: 7" in stats

@@ -10,7 +10,8 @@ import pytest
 from isnad.app import load_encoder
 from isnad.corpus import Article
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexDamaged, IndexHome, ModelMismatch, build_index
+from isnad.retrieval.index import Index, IndexDamaged, IndexHome, ModelMismatch
+from isnad.retrieval.writer import build_index
 from isnad.settings import Settings
 
 QUESTIONS = [
@@ -91,7 +92,7 @@ def test_sentence_transformers_backend_loads_a_packaged_model_by_path(tmp_path: 
 
 def test_asking_with_another_model_is_refused_with_how_to_rebuild(light_home: Path):
     other = load_encoder(Settings(home=light_home, model="minilm"), progress=False)
-    with pytest.raises(ModelMismatch, match="isnad index build"):
+    with pytest.raises(ModelMismatch, match="isnad index rebuild"):
         Engine(Index(IndexHome(light_home)), other)
 
 
@@ -101,11 +102,11 @@ def test_a_damaged_index_is_reported_not_crashed_on(light_home: Path, tmp_path: 
     shutil.copytree(light_home / "index", home / "index", symlinks=True)
     generation = IndexHome(home).current.resolve()
     if damage == "truncate_vectors":
-        target = next(generation.glob("segments/*/vectors.faiss"))
+        target = next((home / "index" / "segments").glob("*/vectors.faiss"))
         target.write_bytes(target.read_bytes()[:100])
     elif damage == "garbage_catalog":
         (generation / "catalog.sqlite").write_bytes(b"not a database" * 100)
     else:
-        shutil.rmtree(next(generation.glob("segments/*/lexical")))
-    with pytest.raises(IndexDamaged, match="isnad index build"):
+        shutil.rmtree(next((home / "index" / "segments").glob("*/lexical")))
+    with pytest.raises(IndexDamaged, match="isnad index rebuild"):
         Index(IndexHome(home))

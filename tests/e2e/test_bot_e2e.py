@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import socket
@@ -227,7 +228,7 @@ def long_home(light_home: Path, light_encoder, tmp_path_factory) -> Path:
     the new article is embedded)."""
     from isnad.app import read_corpus
     from isnad.corpus import bundled_corpus_dir
-    from isnad.retrieval.index import build_index
+    from isnad.retrieval.writer import build_index
 
     home = tmp_path_factory.mktemp("long-home") / "home"
     shutil.copytree(light_home, home, symlinks=True)
@@ -272,7 +273,8 @@ def test_reindex_is_for_admins_only(emulator, main_bot):
     admin = FakeUser(ADMIN_ID)
     started, done = ask(emulator, admin, "/reindex", n=2, timeout=120)
     assert "Re-indexing" in visible(started["params"]["text"])
-    assert re.search(r"Re-indexed 5 articles \(\d+ passages\)", visible(done["params"]["text"]))
+    assert re.search(r"5 unchanged.*Now 5 articles \(\d+ passages\)",
+                     visible(done["params"]["text"]))
     (stats,) = ask(emulator, admin, "/stats")
     assert "Articles: 5" in visible(stats["params"]["text"])
     (after,) = ask(emulator, FakeUser(1018), ENGLISH)  # the new engine answers
@@ -378,3 +380,48 @@ def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e
         finally:
             assert bot.stop() == 0
         assert secret not in bot.log() and token not in bot.log()  # logged at DEBUG
+
+
+# -- following the index ------------------------------------------------------------------------
+FERRY = {"id": "ferry-1", "title": "Ferry resumes", "source": "Isnad test desk",
+         "url": "https://example.org/isnad-test/ferry",
+         "text": "The lake ferry to Tiberias Island resumed service on Thursday after two "
+                 "years. Tickets cost four dinars and the crossing takes forty minutes."}
+FERRY_QUESTION = "How long does the ferry crossing to Tiberias Island take?"
+
+
+def test_the_bot_follows_a_new_index_version_without_dropping_questions(
+        emulator, writable_home, tmp_path):
+    """`isnad index add` in another process; the running bot answers from the new version
+    within seconds, and the questions sent while it switches are all answered."""
+    token = "7654321:E2E-follows-index"
+    home = writable_home.root
+    bot = BotProcess(emulator, token, home, tmp_path / "follow.log",
+                     env={"ISNAD_BOT_RELOAD_SECONDS": "1"})
+    try:
+        bot.wait_ready()
+        batch = tmp_path / "ferry.jsonl"
+        batch.write_text(json.dumps(FERRY) + "\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ISNAD_")}
+        env.update({"ISNAD_HOME": str(home), "ISNAD_MODEL": "e5-small-q4"})
+        users = [FakeUser(3000 + i) for i in range(4)]
+        mark = emulator.mark()
+        for user in users[:2]:  # in flight while the writer runs
+            emulator.send_text(token, user, ENGLISH)
+        subprocess.run([sys.executable, "-m", "isnad", "index", "add", str(batch)], env=env,
+                       check=True, capture_output=True, timeout=300)
+        published = time.monotonic()
+        for user in users[2:]:  # around the switch
+            emulator.send_text(token, user, ENGLISH)
+        cited: list[str] = []
+        asker = FakeUser(3100)
+        while "https://example.org/isnad-test/ferry" not in cited:
+            assert time.monotonic() - published < 30, "the bot kept the old index version"
+            (reply,) = ask(emulator, asker, FERRY_QUESTION, token=token)
+            cited = [c for _, c in cited_quotes(reply["params"]["text"])]
+            time.sleep(0.5)
+        for user in users:
+            assert emulator.wait_sent(token, user.id, mark), user
+    finally:
+        assert bot.stop() == 0
+    assert "now answering from index version" in bot.log()

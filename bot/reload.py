@@ -1,0 +1,81 @@
+"""Following the index: the bot answers from the newest index version by itself.
+
+A writer (`isnad index add`, `index watch`, /reindex) publishes a new generation by
+switching the ``current`` symlink. Every ``ISNAD_BOT_RELOAD_SECONDS`` the bot looks at
+where the link points; when it has moved, it opens the new generation on a worker
+thread (the encoder is kept: no model reload) and swaps the engine. A question in
+flight keeps the engine it started with, whose files stay readable, so none is
+dropped or answered from half an index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from pathlib import Path
+
+from telegram.ext import Application
+
+from isnad.retrieval.engine import Engine
+from isnad.retrieval.index import Index, IndexError_
+
+from .state import KEY, BotState
+
+logger = logging.getLogger(__name__)
+TASK = "isnad-follow-index"
+
+
+def _current_generation(state: BotState) -> Path | None:
+    current = state.settings.index_home.current
+    return current.resolve() if current.exists() else None
+
+
+def _open(state: BotState) -> Engine:
+    engine = state.engine
+    return Engine(Index(state.settings.index_home), engine.encoder,
+                  max_question_chars=state.settings.max_question_chars)
+
+
+async def reload_if_changed(state: BotState) -> bool:
+    """Swap in the current generation if it is not the one the engine reads.
+    Returns whether it swapped; a broken new version is logged and the old kept."""
+    async with state.swapping:
+        generation = await asyncio.to_thread(_current_generation, state)
+        if generation is None or generation == state.engine.index.generation:
+            return False
+        try:
+            engine = await asyncio.to_thread(_open, state)
+        except IndexError_ as exc:
+            logger.error("new index version not loaded, still answering from %s: %s",
+                         state.engine.index.generation.name, exc)
+            return False
+        previous = state.engine.index.generation.name
+        state.swap_engine(engine)
+        logger.info("now answering from index version %s (was %s)",
+                    engine.index.generation.name, previous)
+        return True
+
+
+async def follow_index(state: BotState, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await reload_if_changed(state)
+        except Exception:  # keep following; the old engine keeps answering
+            logger.exception("checking for a new index version failed")
+
+
+async def start_following(application: Application) -> None:
+    state: BotState = application.bot_data[KEY]
+    interval = state.bot_settings.reload_seconds
+    if interval > 0:
+        application.bot_data[TASK] = asyncio.create_task(follow_index(state, interval))
+
+
+async def stop_following(application: Application) -> None:
+    task = application.bot_data.pop(TASK, None)
+    if task is not None:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

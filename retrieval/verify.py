@@ -1,0 +1,123 @@
+"""``isnad index verify``: does the current generation hold together?
+
+Checks what a reader relies on: the catalog is a sound SQLite file of this format;
+every segment it lists is on disk and loads; in each segment the FAISS ids are exactly
+the catalog's rows for it plus its tombstones (and the BM25 rows the same as the
+passage vectors); offsets lie inside their article's text; the vectors have the
+model's dimension. Problems are collected, not raised, so one run lists them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..embeddings.base import Encoder
+from .index import FORMAT_VERSION, IndexHome, Segment
+from .store import Catalog
+
+
+@dataclass
+class VerifyReport:
+    generation: str = ""
+    articles: int = 0
+    passages: int = 0
+    sentences: int = 0
+    segments: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _compare(what: str, stored: np.ndarray, expected: set[int], problems: list[str]) -> None:
+    found = {int(i) for i in stored}
+    if len(found) != len(stored):
+        problems.append(f"{what}: the same id is stored twice")
+    missing, extra = expected - found, found - expected
+    if missing:
+        problems.append(f"{what}: {len(missing)} catalog rows have no vector "
+                        f"(e.g. id {min(missing)})")
+    if extra:
+        problems.append(f"{what}: {len(extra)} vectors have no catalog row (e.g. id {min(extra)})")
+
+
+def verify_index(home: IndexHome, encoder: Encoder | None) -> VerifyReport:
+    report = VerifyReport()
+    problems = report.problems
+    if not home.current.exists():
+        problems.append(f"no index in {home.index_dir}")
+        return report
+    generation = home.current.resolve()
+    report.generation = str(generation)
+    try:
+        catalog = Catalog(generation / "catalog.sqlite", readonly=True)
+        problems.extend(f"catalog: {p}" for p in catalog.integrity_problems())
+        if catalog.meta("format_version") != FORMAT_VERSION:
+            problems.append(f"catalog: format {catalog.meta('format_version')}, "
+                            f"expected {FORMAT_VERSION}")
+            return report
+    except Exception as exc:
+        problems.append(f"catalog {generation / 'catalog.sqlite'} cannot be read: {exc}")
+        return report
+    try:
+        _check_catalog(catalog, home, encoder, report)
+    except Exception as exc:  # a damaged file can fail in ways no check foresaw
+        problems.append(f"could not finish checking: {type(exc).__name__}: {exc}")
+    finally:
+        catalog.close()
+    return report
+
+
+def _check_catalog(catalog: Catalog, home: IndexHome, encoder: Encoder | None,
+                   report: VerifyReport) -> None:
+    problems = report.problems
+    fingerprint = catalog.meta("fingerprint")
+    if encoder is not None and fingerprint != encoder.fingerprint():
+        problems.append(f"model: the index was built with {catalog.meta('model')!r}, the "
+                        f"configured model is {encoder.name!r}")
+    dim = fingerprint.get("dim") if isinstance(fingerprint, dict) else None
+    report.articles = catalog.count("articles")
+    report.passages = catalog.count("passages")
+    report.sentences = catalog.count("sentences")
+    names = catalog.segments()
+    report.segments = len(names)
+    db = catalog._db
+    orphans = db.execute("SELECT COUNT(*) FROM passages p LEFT JOIN segments s ON "
+                         "p.segment = s.name WHERE s.name IS NULL").fetchone()[0]
+    orphans += db.execute("SELECT COUNT(*) FROM sentences x LEFT JOIN segments s ON "
+                          "x.segment = s.name WHERE s.name IS NULL").fetchone()[0]
+    if orphans:
+        problems.append(f"catalog: {orphans} rows point at a segment it does not list")
+    outside = db.execute(
+        "SELECT COUNT(*) FROM passages p JOIN articles a ON a.id = p.article_id "
+        "WHERE p.start < 0 OR p.end > length(a.text) OR p.start >= p.end").fetchone()[0]
+    outside += db.execute(
+        "SELECT COUNT(*) FROM sentences x JOIN articles a ON a.id = x.article_id "
+        "WHERE x.start < 0 OR x.end > length(a.text) OR x.start >= x.end").fetchone()[0]
+    if outside:
+        problems.append(f"catalog: {outside} offsets lie outside their article's text")
+    empty = db.execute("SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
+                       "(SELECT 1 FROM passages p WHERE p.article_id = a.id)").fetchone()[0]
+    if empty:
+        problems.append(f"catalog: {empty} articles have no passages")
+    for name in names:
+        folder = home.segments / name
+        try:
+            segment = Segment.open(folder)
+        except Exception as exc:
+            problems.append(f"segment {name}: cannot be loaded from {folder} ({exc})")
+            continue
+        pids = set(catalog.ids_in_segment("passages", name)) | catalog.tombstones("passage",
+                                                                                  name)
+        sids = set(catalog.ids_in_segment("sentences", name)) | catalog.tombstones("sentence",
+                                                                                   name)
+        _compare(f"segment {name} passages", segment.vectors.ids(), pids, problems)
+        _compare(f"segment {name} sentences", segment.sentences.ids(), sids, problems)
+        _compare(f"segment {name} lexical", segment.lexical.ids, pids, problems)
+        for what, vectors in (("passage", segment.vectors), ("sentence", segment.sentences)):
+            if dim is not None and len(vectors) and vectors.dim != dim:
+                problems.append(f"segment {name}: {what} vectors have {vectors.dim} "
+                                f"dimensions, the model {dim}")
