@@ -234,6 +234,21 @@ class Catalog:
             "SELECT * FROM sentences WHERE segment = ? ORDER BY sid", (segment,))]
         return passages, sentences
 
+    def inconsistencies(self) -> tuple[int, int, int]:
+        """(rows in no listed segment, offsets outside their article's text, articles
+        without passages): all zero in a sound catalog."""
+        db = self._db
+        orphans = sum(db.execute(
+            f"SELECT COUNT(*) FROM {table} t LEFT JOIN segments s ON t.segment = s.name "
+            "WHERE s.name IS NULL").fetchone()[0] for table in ("passages", "sentences"))
+        outside = sum(db.execute(
+            f"SELECT COUNT(*) FROM {table} t JOIN articles a ON a.id = t.article_id "
+            "WHERE t.start < 0 OR t.end > length(a.text) OR t.start >= t.end").fetchone()[0]
+            for table in ("passages", "sentences"))
+        empty = db.execute("SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
+                           "(SELECT 1 FROM passages p WHERE p.article_id = a.id)").fetchone()[0]
+        return int(orphans), int(outside), int(empty)
+
     def content_hashes(self) -> dict[str, str]:
         """article id → hash of its text and metadata (what decides "unchanged")."""
         return dict(self._db.execute("SELECT id, content_hash FROM articles"))

@@ -84,23 +84,11 @@ def _check_catalog(catalog: Catalog, home: IndexHome, encoder: Encoder | None,
     report.sentences = catalog.count("sentences")
     names = catalog.segments()
     report.segments = len(names)
-    db = catalog._db
-    orphans = db.execute("SELECT COUNT(*) FROM passages p LEFT JOIN segments s ON "
-                         "p.segment = s.name WHERE s.name IS NULL").fetchone()[0]
-    orphans += db.execute("SELECT COUNT(*) FROM sentences x LEFT JOIN segments s ON "
-                          "x.segment = s.name WHERE s.name IS NULL").fetchone()[0]
+    orphans, outside, empty = catalog.inconsistencies()
     if orphans:
         problems.append(f"catalog: {orphans} rows point at a segment it does not list")
-    outside = db.execute(
-        "SELECT COUNT(*) FROM passages p JOIN articles a ON a.id = p.article_id "
-        "WHERE p.start < 0 OR p.end > length(a.text) OR p.start >= p.end").fetchone()[0]
-    outside += db.execute(
-        "SELECT COUNT(*) FROM sentences x JOIN articles a ON a.id = x.article_id "
-        "WHERE x.start < 0 OR x.end > length(a.text) OR x.start >= x.end").fetchone()[0]
     if outside:
         problems.append(f"catalog: {outside} offsets lie outside their article's text")
-    empty = db.execute("SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
-                       "(SELECT 1 FROM passages p WHERE p.article_id = a.id)").fetchone()[0]
     if empty:
         problems.append(f"catalog: {empty} articles have no passages")
     for name in names:

@@ -228,3 +228,18 @@ def test_adding_with_another_model_is_refused_and_rebuild_switches_model(home, l
     index = Index(home)
     assert index.model == other.name
     assert {a.id for a in index.catalog.articles()} == {a.id for a in articles}
+
+
+def test_verify_finds_offsets_outside_the_text_and_rows_in_no_segment(home):
+    import sqlite3
+
+    db = sqlite3.connect(home.current.resolve() / "catalog.sqlite")
+    db.execute("UPDATE passages SET end = end + 100000 WHERE pid = (SELECT MIN(pid) "
+               "FROM passages)")
+    db.execute("UPDATE sentences SET segment = 's-gone' WHERE sid = (SELECT MIN(sid) "
+               "FROM sentences)")
+    db.commit()
+    db.close()
+    problems = verify_index(home, None).problems
+    assert any("1 offsets lie outside" in p for p in problems), problems
+    assert any("1 rows point at a segment" in p for p in problems), problems
