@@ -75,6 +75,11 @@ def isnad(env: dict[str, str], *args: str) -> tuple[float, int, str, str]:
     return wall, rss, done.stdout, done.stderr
 
 
+def _encode_share(summary: str, wall: float) -> float | None:
+    found = re.search(r"texts embedded in ([\d.]+) s", summary)
+    return round(float(found.group(1)) / wall, 3) if found else None
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -147,6 +152,8 @@ def main() -> None:
         "build_passages_per_s": round(status["passages"] / wall, 1),
         "build_texts_per_s": round(texts_total / wall, 1),
         "build_vs_encoder": round(texts_total / wall / encoder_tps, 3),
+        # Within the build itself: the share of its wall time spent in the encoder.
+        "build_encode_share": _encode_share(stdout, wall),
         "build_summary": stdout.strip().splitlines()[-1] if stdout.strip() else "",
     })
     print(json.dumps(out), flush=True)

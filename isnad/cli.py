@@ -115,7 +115,9 @@ def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> No
             "problems": [str(p) for p in report.problems],
             "articles": report.articles, "passages": report.passages,
             "embedded": report.embedded, "cached": report.cached,
-            "seconds": round(report.seconds, 3), "generation": report.generation,
+            "seconds": round(report.seconds, 3),
+            "encode_seconds": round(report.encode_seconds, 3),
+            "generation": report.generation,
         }, ensure_ascii=False))
         return
     for problem in report.problems:
@@ -135,7 +137,8 @@ def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> No
         return
     typer.echo(f"{', '.join(counts) or 'rewritten'}: now {report.articles} articles, "
                f"{report.passages} passages ({model}) in {report.seconds:.1f} s "
-               f"({report.embedded} texts embedded, {report.cached} from cache)")
+               f"({report.embedded} texts embedded in {report.encode_seconds:.1f} s, "
+               f"{report.cached} from cache)")
 
 
 def _read_or_fail(sources: list[Path]) -> ReadResult:

@@ -512,6 +512,7 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
             shutil.rmtree(staging, ignore_errors=True)
             if base is not None:
                 _totals(home, report)
+            report.seconds = time.perf_counter() - started
             return report
         builder = update.builder
         merging = _merge_plan(catalog, extra=1 if builder else 0)
@@ -529,21 +530,26 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
         report.articles = catalog.count("articles")
         report.passages = catalog.count("passages")
         report.sentences = catalog.count("sentences")
-        _pause_point("catalog-commit")
-        catalog.commit()
-        catalog.publishable()
-        catalog.close()
-        _fsync_dir(staging)
-        final = home.generations / name
-        os.replace(staging, final)
-        _pause_point("switch")
-        _switch_current(home, final)
-        report.generation = final.name
+        report.generation = _publish(home, catalog, staging, name).name
         collect_garbage(home)
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _publish(home: IndexHome, catalog: Catalog, staging: Path, name: str) -> Path:
+    """Commit the staged catalog, make the staging folder a generation, switch to it."""
+    _pause_point("catalog-commit")
+    catalog.commit()
+    catalog.publishable()
+    catalog.close()
+    _fsync_dir(staging)
+    final = home.generations / name
+    os.replace(staging, final)
+    _pause_point("switch")
+    _switch_current(home, final)
+    return final
 
 
 def _totals(home: IndexHome, report: UpdateReport) -> None:
