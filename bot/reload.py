@@ -17,8 +17,8 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexError_
+from isnad.app import engine_over
+from isnad.retrieval.index import IndexError_
 
 from .state import KEY, BotState
 
@@ -31,12 +31,6 @@ def _current_generation(state: BotState) -> Path | None:
     return current.resolve() if current.exists() else None
 
 
-def _open(state: BotState) -> Engine:
-    engine = state.engine
-    return Engine(Index(state.settings.index_home), engine.encoder,
-                  max_question_chars=state.settings.max_question_chars)
-
-
 async def reload_if_changed(state: BotState) -> bool:
     """Swap in the current generation if it is not the one the engine reads.
     Returns whether it swapped; a broken new version is logged and the old kept."""
@@ -45,7 +39,8 @@ async def reload_if_changed(state: BotState) -> bool:
         if generation is None or generation == state.engine.index.generation:
             return False
         try:
-            engine = await asyncio.to_thread(_open, state)
+            engine = await asyncio.to_thread(engine_over, state.settings,
+                                             state.engine.encoder)
         except IndexError_ as exc:
             logger.error("new index version not loaded, still answering from %s: %s",
                          state.engine.index.generation.name, exc)

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
+
+_VALID_ID = re.compile(r"[\w.:-]{1,128}")
+
+
+def id_problem(article_id: str) -> str | None:
+    """Why ``article_id`` cannot name an article (it is shown to askers and typed in
+    commands), or None. Readers and the index writer apply the same rule."""
+    if _VALID_ID.fullmatch(article_id):
+        return None
+    return f"invalid article id {article_id!r}: use 1-128 letters, digits, _ . : -"
 
 
 @dataclass(frozen=True, slots=True)

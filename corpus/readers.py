@@ -8,7 +8,6 @@ goes on.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,12 +16,11 @@ from .cleaning import parse_news_text
 from .dates import parse_date
 from .errors import CorpusError
 from .htmlpages import parse_html
-from .model import Article, Problem
+from .model import Article, Problem, id_problem
 from .outlets import canonical_outlet
 from .sidecar import apply_sidecar, is_sidecar
 
 SUFFIXES = (".txt", ".jsonl", ".html", ".htm")
-_VALID_ID = re.compile(r"[\w.:-]{1,128}")
 _JSONL_OPTIONAL = ("title", "source", "url", "published")
 
 
@@ -172,9 +170,9 @@ def read_articles(paths: Iterable[str | Path]) -> ReadResult:
     for raw_path in paths:
         for article in _read_path(Path(raw_path), result.problems):
             where = article.origin or article.id
-            if not _VALID_ID.fullmatch(article.id):
-                result.problems.append(Problem(where, f"invalid article id {article.id!r}: "
-                                                      "use 1-128 letters, digits, _ . : -"))
+            problem = id_problem(article.id)
+            if problem:
+                result.problems.append(Problem(where, problem))
             elif article.id in first_origin:
                 result.problems.append(Problem(where, f"duplicate article id {article.id!r} "
                                                       f"(first read from "

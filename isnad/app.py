@@ -57,4 +57,11 @@ def open_engine(settings: Settings, progress: bool = True) -> Engine:
         for problem in result.problems:
             print(f"skipped {problem}", file=sys.stderr)
         build(home, result.articles, encoder, progress)
-    return Engine(Index(home), encoder, max_question_chars=settings.max_question_chars)
+    return engine_over(settings, encoder)
+
+
+def engine_over(settings: Settings, encoder: Encoder) -> Engine:
+    """An engine over the current index version, with an encoder already loaded (the
+    bot reuses its own when it follows a new version)."""
+    return Engine(Index(settings.index_home), encoder,
+                  max_question_chars=settings.max_question_chars)

@@ -94,8 +94,9 @@ class SignatureSet:
         if not self._ids:
             return None
         agreement = (self._matrix[:len(self._ids)] == signature).mean(axis=1)
-        for row in np.flatnonzero(agreement >= threshold)[np.argsort(
-                -agreement[agreement >= threshold], kind="stable")]:
+        for row in np.argsort(-agreement, kind="stable"):
+            if agreement[row] < threshold:
+                return None
             article_id = self._ids[row]
             if article_id is not None and article_id != exclude:
                 return Match(article_id, float(agreement[row]))

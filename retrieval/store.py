@@ -262,14 +262,6 @@ class Catalog:
         return list(self._db.execute(
             "SELECT id, minhash FROM articles WHERE minhash IS NOT NULL ORDER BY id"))
 
-    def max_id(self, table: str) -> int:
-        assert table in {"passages", "sentences"}
-        key = "pid" if table == "passages" else "sid"
-        found = self._db.execute(f"SELECT MAX({key}) FROM {table}").fetchone()[0]
-        stones = self._db.execute("SELECT MAX(id) FROM tombstones WHERE kind = ?",
-                                  (table[:-1],)).fetchone()[0]
-        return max(-1 if found is None else found, -1 if stones is None else stones)
-
     def count(self, table: str) -> int:
         assert table in {"articles", "passages", "sentences"}
         return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

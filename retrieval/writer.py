@@ -24,7 +24,6 @@ import secrets
 import shutil
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 from filelock import Timeout
 from tqdm import tqdm
 
-from ..corpus.model import Article, Passage, Problem, Span
+from ..corpus.model import Article, Passage, Problem, Span, id_problem
 from ..corpus.segment import segment
 from ..embeddings.base import Encoder
 from .arabic import terms
@@ -60,7 +59,6 @@ MAX_DEAD_SHARE = 0.3
 #: Generations kept on disk: the current one and the one before (a reader that opened
 #: it a moment ago keeps working; on POSIX its open files stay readable anyway).
 KEEP_GENERATIONS = 2
-MAX_ID_CHARS = 200
 
 _GENERATION = re.compile(r"^g-(\d+)-")
 
@@ -96,12 +94,9 @@ class UpdateReport:
     not_found: list[str] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    merged: list[str] = field(default_factory=list)
     articles: int = 0
     passages: int = 0
     sentences: int = 0
-    new_passages: int = 0
-    new_sentences: int = 0
     embedded: int = 0
     cached: int = 0
     seconds: float = 0.0
@@ -131,22 +126,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def id_problem(article_id: str) -> str | None:
-    """Why ``article_id`` cannot name an article (it is shown to askers, used in
-    commands and in callback lookups), or None."""
-    if not article_id or not article_id.strip():
-        return "empty article id"
-    if len(article_id) > MAX_ID_CHARS:
-        return f"article id longer than {MAX_ID_CHARS} characters"
-    if article_id != article_id.strip():
-        return f"article id {article_id!r} starts or ends with spaces"
-    odd = sorted({c for c in article_id if unicodedata.category(c)[0] in "CZ" and c != " "})
-    if odd:
-        names = ", ".join(f"U+{ord(c):04X}" for c in odd)
-        return f"article id {article_id!r} contains control or invisible characters ({names})"
-    return None
 
 
 def embed_texts(texts: Sequence[str], encoder: Encoder, cache: EmbeddingCache,
@@ -190,13 +169,11 @@ class SegmentBuilder:
         self.terms: list[list[str]] = []
 
     def add(self, pids: list[int], passage_vectors: np.ndarray, passage_texts: list[str],
-            sids: list[int], sentence_vectors: np.ndarray,
-            passage_terms: list[list[str]] | None = None) -> None:
+            sids: list[int], sentence_vectors: np.ndarray) -> None:
         if pids:
             self.passages.add(np.asarray(pids, dtype=np.int64), passage_vectors)
             self.pids.extend(pids)
-            self.terms.extend(passage_terms if passage_terms is not None
-                              else [terms(t) for t in passage_texts])
+            self.terms.extend(terms(t) for t in passage_texts)
         if sids:
             self.sentences.add(np.asarray(sids, dtype=np.int64), sentence_vectors)
             self.sids.extend(sids)
@@ -297,12 +274,12 @@ class _Update:
     """One write in progress (see the module docstring for the steps)."""
 
     def __init__(self, home: IndexHome, encoder: Encoder, catalog: Catalog,
-                 report: UpdateReport, segment_name: str, progress: bool) -> None:
+                 report: UpdateReport, segment_name: str) -> None:
         self.home, self.encoder, self.catalog, self.report = home, encoder, catalog, report
-        self.progress = progress
         self.now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        self.next_pid = int(catalog.meta("next_pid", catalog.max_id("passages") + 1))
-        self.next_sid = int(catalog.meta("next_sid", catalog.max_id("sentences") + 1))
+        # Ids are never reused, even after a merge drops the rows that had them.
+        self.next_pid = int(catalog.meta("next_pid", 0))
+        self.next_sid = int(catalog.meta("next_sid", 0))
         self.hashes = catalog.content_hashes()
         self.text_owner: dict[str, str] = {}  # text hash → id, for this batch's articles
         self.signatures = SignatureSet(catalog.minhashes())
@@ -403,8 +380,6 @@ class _Update:
                                      signature.tobytes(), self.now)
         self.catalog.add_sentences(sentence_rows)
         self.catalog.add_passages(passage_rows)
-        self.report.new_passages += len(passage_rows)
-        self.report.new_sentences += len(sentence_rows)
 
     def close(self) -> None:
         self.cache.close()
@@ -429,8 +404,8 @@ def _merge_plan(catalog: Catalog, extra: int) -> list[str]:
     return chosen if len(chosen) > 1 or any(dead[n] for n in chosen) else []
 
 
-def _merge(home: IndexHome, catalog: Catalog, names: list[str], builder: SegmentBuilder,
-           report: UpdateReport) -> None:
+def _merge(home: IndexHome, catalog: Catalog, names: list[str],
+           builder: SegmentBuilder) -> None:
     """Copy the live rows of ``names`` into ``builder`` (vectors as stored, terms
     recomputed from the article text) and point the catalog at it."""
     texts: dict[str, str] = {}
@@ -457,7 +432,6 @@ def _merge(home: IndexHome, catalog: Catalog, names: list[str], builder: Segment
         catalog.move_to_segment("passages", pids, builder.name)
         catalog.move_to_segment("sentences", sids, builder.name)
     catalog.drop_segments(names)
-    report.merged.extend(names)
 
 
 def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
@@ -492,7 +466,7 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
             catalog = Catalog(staging / "catalog.sqlite")
         seg_number = int(catalog.meta("next_segment", 1))
         segment_name = f"s-{seg_number:06d}-{secrets.token_hex(3)}"
-        update = _Update(home, encoder, catalog, report, segment_name, progress)
+        update = _Update(home, encoder, catalog, report, segment_name)
         try:
             for article_id in remove:
                 (report.removed if update.remove(article_id) else report.not_found).append(
@@ -508,16 +482,15 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
         finally:
             update.close()
         if not (report.added or report.replaced or report.removed) and not fresh:
+            _count(catalog, report)
             catalog.close()
             shutil.rmtree(staging, ignore_errors=True)
-            if base is not None:
-                _totals(home, report)
             report.seconds = time.perf_counter() - started
             return report
         builder = update.builder
         merging = _merge_plan(catalog, extra=1 if builder else 0)
         if merging:
-            _merge(home, catalog, merging, builder, report)
+            _merge(home, catalog, merging, builder)
         if builder:
             builder.write(home.segments)
             catalog.add_segment(builder.name, len(builder.pids), len(builder.sids))
@@ -527,9 +500,7 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
                            "next_sid": update.next_sid,
                            "next_segment": seg_number + 1}.items():
             catalog.set_meta(key, value)
-        report.articles = catalog.count("articles")
-        report.passages = catalog.count("passages")
-        report.sentences = catalog.count("sentences")
+        _count(catalog, report)
         report.generation = _publish(home, catalog, staging, name).name
         collect_garbage(home)
     finally:
@@ -552,14 +523,10 @@ def _publish(home: IndexHome, catalog: Catalog, staging: Path, name: str) -> Pat
     return final
 
 
-def _totals(home: IndexHome, report: UpdateReport) -> None:
-    catalog = Catalog(home.current.resolve() / "catalog.sqlite", readonly=True)
-    try:
-        report.articles = catalog.count("articles")
-        report.passages = catalog.count("passages")
-        report.sentences = catalog.count("sentences")
-    finally:
-        catalog.close()
+def _count(catalog: Catalog, report: UpdateReport) -> None:
+    report.articles = catalog.count("articles")
+    report.passages = catalog.count("passages")
+    report.sentences = catalog.count("sentences")
 
 
 def build_index(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
