@@ -1,20 +1,19 @@
 """Fit each model's abstention threshold on the development questions.
 
-Usage: python bench/calibrate.py [MODEL ...]   (default: embeddinggemma e5-small-q4)
+Usage: python bench/calibrate.py [MODEL ...]
+       (default: embeddinggemma e5-small-q4 use-multilingual)
 
 For every question of bench/data/calibration.jsonl (never the test set in
 tests/data/), the highest similarity of any candidate sentence to the question is
-recorded; the threshold is the midpoint of the widest gap that best separates answerable
-from unanswerable questions (balanced accuracy, ties broken by margin). The result
-goes to retrieval/calibration.json, which the engine reads at start.
+recorded; the threshold keeps 95 % of the answerable ones answered (see
+retrieval/calibration.py for why). The result goes to retrieval/calibration.json, which
+the engine reads at start.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,62 +22,49 @@ OUT = ROOT / "retrieval" / "calibration.json"
 
 
 def best_scores(model: str) -> list[tuple[float, bool]]:
-    from isnad.app import load_encoder, read_corpus
-    from isnad.corpus import bundled_corpus_dir
-    from isnad.evaluate import load_jsonl
+    from isnad.app import load_encoder
+    from isnad.evaluate import eval_home, load_dataset
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index, IndexHome
+    from isnad.retrieval.index import Index
+    from isnad.retrieval.question import prepare_question
     from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
     settings = Settings(model=model)
     encoder = load_encoder(settings)
-    index_home = IndexHome(settings.home / "calibration" / model,
-                           shared_cache=settings.index_home.cache_dir)
+    articles, questions = load_dataset(DEV_SET, None, [])  # the bundled corpus
+    index_home = eval_home(settings, articles, encoder.name)  # shared with `isnad eval`
     if not index_home.exists():
-        build_index(index_home, read_corpus([bundled_corpus_dir()]).articles, encoder)
+        build_index(index_home, articles, encoder)
     engine = Engine(Index(index_home), encoder)
-    engine.settings = replace(engine.settings, abstain_below=None)
-    from isnad.retrieval.question import prepare_question
-
     scores = []
-    for q in load_jsonl(DEV_SET):
+    for q in questions:
         question = prepare_question(q.question)
         query = encoder.encode_query(question.text)
-        candidates = engine._score_sentences(question, query,
-                                             engine.rank_passages(question, query))
+        candidates = engine.score_sentences(question, query,
+                                            engine.rank_passages(question, query))
         scores.append((max((c.dense for c in candidates), default=0.0), q.answerable))
     return scores
 
 
-def fit_threshold(scores: list[tuple[float, bool]]) -> tuple[float, float]:
-    values = sorted({s for s, _ in scores})
-    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)] or values
-    pos = [s for s, ok in scores if ok]
-    neg = [s for s, ok in scores if not ok]
-
-    def quality(cut: float) -> tuple[float, float]:
-        tpr = sum(s >= cut for s in pos) / max(len(pos), 1)
-        tnr = sum(s < cut for s in neg) / max(len(neg), 1)
-        margin = min([abs(s - cut) for s, _ in scores])
-        return ((tpr + tnr) / 2, margin)
-
-    best = max(cuts, key=quality)
-    return round(best, 4), quality(best)[0]
-
-
 def main() -> None:
-    models = sys.argv[1:] or ["embeddinggemma", "e5-small-q4"]
+    from isnad.retrieval.calibration import fit_threshold
+
+    models = sys.argv[1:] or ["embeddinggemma", "e5-small-q4", "use-multilingual"]
     existing = json.loads(OUT.read_text()) if OUT.exists() else {}
     for model in models:
         scores = best_scores(model)
-        threshold, accuracy = fit_threshold(scores)
+        fit = fit_threshold(scores)
         pos = sorted(s for s, ok in scores if ok)
         neg = sorted(s for s, ok in scores if not ok)
         print(f"{model}: answerable best similarity {pos[0]:.3f}…{pos[-1]:.3f}, unanswerable "
-              f"{neg[0]:.3f}…{neg[-1]:.3f} → abstain below {threshold} "
-              f"(balanced accuracy on the dev set {accuracy:.3f})")
-        existing[model] = {"abstain_below": threshold, "dev_balanced_accuracy": accuracy}
+              f"{neg[0]:.3f}…{neg[-1]:.3f} → abstain below {fit.threshold}: on the dev set "
+              f"{fit.answer_recall:.1%} of answerable questions answered, "
+              f"{fit.abstention_rate:.1%} of unanswerable ones abstained on")
+        existing[model] = {"abstain_below": fit.threshold,
+                           "dev_answer_recall": round(fit.answer_recall, 4),
+                           "dev_abstention_rate": round(fit.abstention_rate, 4),
+                           "dev_questions": len(scores)}
     OUT.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
 
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from isnad.corpus import Article, bundled_corpus_dir, read_articles
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.index import FORMAT_VERSION, Index, IndexHome
 from isnad.retrieval.writer import build_index
 
 from . import app as wiring
@@ -105,7 +105,9 @@ def eval_home(settings: Settings, articles: list[Article], model: str) -> IndexH
     digest = hashlib.sha256()
     for a in articles:
         digest.update(a.content_hash().encode())
-    digest.update(model.encode())
+    # The on-disk format is part of the key: an evaluation index is a cache, and one
+    # written by an older isnad is simply built again beside it.
+    digest.update(f"{model}/format{FORMAT_VERSION}".encode())
     return IndexHome(settings.home / "eval" / digest.hexdigest()[:16],
                      shared_cache=settings.index_home.cache_dir)
 

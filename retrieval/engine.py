@@ -6,14 +6,12 @@
 A quote is always one or more whole sentences cut from the article text by offset.
 The engine abstains when no sentence is close enough to the question by itself; the
 threshold on that similarity is fitted per model on development questions
-(bench/calibrate.py), and every quote shown must pass it.
+(calibration.py), and every quote shown must pass it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
@@ -21,6 +19,7 @@ from ..corpus.model import Article
 from ..embeddings.base import Encoder
 from .answer import Answer, Quote
 from .arabic import has_arabic, normalise, terms
+from .calibration import load_calibration
 from .fusion import reciprocal_rank_fusion
 from .index import Index
 from .question import Question, prepare_question
@@ -43,12 +42,6 @@ class EngineSettings:
     same_source_penalty: float = 0.02
     keep_within: float = 0.12  # later quotes must score within this of the best one
     abstain_below: float | None = None
-
-
-def load_calibration(model: str) -> dict[str, float]:
-    """Per-model thresholds fitted by bench/calibrate.py on the development questions."""
-    data = json.loads(resources.files(__package__).joinpath("calibration.json").read_text())
-    return data.get(model, {})
 
 
 @dataclass
@@ -90,7 +83,7 @@ class Engine:
 
     def _answer(self, question: Question, query: np.ndarray, ranked: list[tuple[int, float]],
                 top: int, abstain: bool = True) -> Answer:
-        candidates = self._score_sentences(question, query, ranked)
+        candidates = self.score_sentences(question, query, ranked)
         threshold = self.settings.abstain_below
         relevant = candidates
         if threshold is not None:
@@ -133,7 +126,7 @@ class Engine:
         return self._articles[article_id]
 
     # -- quote selection ----------------------------------------------------------------
-    def _score_sentences(self, question: Question, query: np.ndarray,
+    def score_sentences(self, question: Question, query: np.ndarray,
                          ranked: list[tuple[int, float]]) -> list[Candidate]:
         """Candidates are the sentences of the best fused passages plus the sentences
         nearest the question on their own (a sentence can answer while its passage,

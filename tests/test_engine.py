@@ -47,6 +47,14 @@ def test_a_point_reported_by_several_outlets_is_quoted_from_several(engine: Engi
     assert len({quote.article_id for quote in answer.quotes}) >= 2
 
 
+@pytest.mark.parametrize("question", ["What is a good recipe for hummus?",
+                                      "ما أفضل هاتف ذكي لعام 2018؟"])
+def test_questions_off_the_corpus_topics_get_no_quotes(engine: Engine, question):
+    # The calibrated threshold (retrieval/calibration.json) is what decides here.
+    answer = engine.ask(question)
+    assert not answer.answered and answer.quotes == []
+
+
 def test_answers_carry_the_question_language(engine: Engine):
     assert engine.ask("Where is the Yarmouk camp?").language == "en"
     assert engine.ask("أين مخيم اليرموك؟").language == "ar"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from isnad.retrieval.arabic import normalise, terms
+from isnad.retrieval.calibration import fit_threshold, load_calibration
 from isnad.retrieval.fusion import reciprocal_rank_fusion
 from isnad.retrieval.lexical import LexicalIndex
 from isnad.retrieval.vectors import VectorIndex
@@ -102,3 +103,32 @@ def test_rrf_rewards_agreement_and_respects_weights():
     assert fused[0] == 3  # found by both
     only_dense = [doc for doc, _ in reciprocal_rank_fusion([(1.0, dense), (0.0, lexical)])]
     assert only_dense[:3] == [1, 2, 3]
+
+
+def test_threshold_keeps_the_required_share_of_answerable_questions():
+    rng = random.Random(7)
+    answerable = [rng.uniform(0.3, 0.9) for _ in range(40)]
+    unanswerable = [rng.uniform(0.0, 0.6) for _ in range(20)]
+    scores = [(s, True) for s in answerable] + [(s, False) for s in unanswerable]
+    for recall in (1.0, 0.95, 0.8):
+        fit = fit_threshold(scores, recall)
+        kept = sum(s >= fit.threshold for s in answerable) / len(answerable)
+        assert kept == fit.answer_recall >= recall
+        # The highest such cut: one step higher would lose too many answerable ones.
+        next_kept = sorted(s for s in answerable if s >= fit.threshold)[1:]
+        assert len(next_kept) / len(answerable) < recall
+        assert fit.abstention_rate == sum(s < fit.threshold
+                                          for s in unanswerable) / len(unanswerable)
+    # No question scores exactly on the cut: it sits between two questions' scores.
+    assert all(s != fit_threshold(scores).threshold for s, _ in scores)
+    with pytest.raises(ValueError):
+        fit_threshold([(0.2, False)])
+
+
+def test_every_shipped_model_has_a_threshold():
+    from isnad.embeddings.factory import KNOWN_MODELS
+
+    for name in KNOWN_MODELS:
+        if name == "minilm":  # English only, for tests: never calibrated on Arabic news
+            continue
+        assert 0.0 < load_calibration(name)["abstain_below"] < 1.0
