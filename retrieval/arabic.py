@@ -20,6 +20,10 @@ _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي
 _ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+# و/ف ("and"/"so") glued to the article ال: Snowball's Arabic stemmer strips وبال and
+# لل but not وال or فال, so والنظام would never match النظام. Three letters after ال at
+# least, so والد ("father") and والي ("governor") stay whole.
+_CONJUNCTION_ARTICLE = re.compile("^[وف](?=ال.{3})")
 
 # Function words that carry no topic. Written already normalised (see _FOLD).
 ARABIC_STOPWORDS = frozenset("""
@@ -70,7 +74,7 @@ def terms(text: str) -> list[str]:
         if folded in ARABIC_STOPWORDS or folded in ENGLISH_STOPWORDS:
             continue
         if has_arabic(word):
-            stem = arabic.stemWord(word).translate(_FOLD)
+            stem = arabic.stemWord(_CONJUNCTION_ARTICLE.sub("", word)).translate(_FOLD)
             # Snowball can strip a short word to almost nothing; keep the word then.
             out.append(stem if len(stem) >= 2 else folded)
         else:

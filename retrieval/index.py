@@ -31,7 +31,9 @@ from .lexical import LexicalIndex, lucene_idf
 from .store import Catalog, PassageRow, SentenceRow
 from .vectors import VectorIndex
 
-FORMAT_VERSION = 3
+#: Bumped whenever what is stored changes meaning, so an old index is rebuilt rather than
+#: silently mismatched: 4 = BM25 terms strip و/ف before ال (see arabic.py).
+FORMAT_VERSION = 4
 
 
 class IndexError_(RuntimeError):

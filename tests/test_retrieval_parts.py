@@ -28,9 +28,18 @@ def test_normalise_folds_spelling_variants_only_for_matching():
     ("وأكّدت", "أكدت"),
     ("الاتفاقية", "اتفاقية"),
     ("التنظيم", "تنظيم"),
+    ("والنظام", "النظام"),  # "and the regime": Snowball alone leaves وال on
+    ("فالمدنيين", "المدنيين"),
+    ("والأهالي", "الأهالي"),
 ])
 def test_terms_match_inflected_and_decorated_forms(a, b):
     assert terms(a) == terms(b)
+
+
+@pytest.mark.parametrize("word", ["والد", "والي"])
+def test_short_words_that_start_like_and_the_keep_their_first_letter(word):
+    # والد is "father", not و + ال + د: its terms must not collapse to a letter.
+    assert terms(word) != terms(word[1:]) and len(terms(word)[0]) >= 3
 
 
 def test_terms_drop_function_words_in_both_languages():
