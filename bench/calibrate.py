@@ -26,7 +26,6 @@ def best_scores(model: str) -> list[tuple[float, bool]]:
     from isnad.evaluate import eval_home, load_dataset
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.index import Index
-    from isnad.retrieval.question import prepare_question
     from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
@@ -37,14 +36,7 @@ def best_scores(model: str) -> list[tuple[float, bool]]:
     if not index_home.exists():
         build_index(index_home, articles, encoder)
     engine = Engine(Index(index_home), encoder)
-    scores = []
-    for q in questions:
-        question = prepare_question(q.question)
-        query = encoder.encode_query(question.text)
-        candidates = engine.score_sentences(question, query,
-                                            engine.rank_passages(question, query))
-        scores.append((max((c.dense for c in candidates), default=0.0), q.answerable))
-    return scores
+    return [(engine.best_similarity(q.question), q.answerable) for q in questions]
 
 
 def main() -> None:

@@ -75,15 +75,24 @@ class Engine:
         With ``abstain=False`` (evaluation only) the quotes are kept even when the
         engine would abstain, and ``answered`` tells whether it would have answered:
         quote choice and the abstention threshold are then measured separately."""
+        question, ranked, candidates = self._candidates(raw_question)
+        articles = self._article_ranking(ranked, depth) if depth else []
+        return self._answer(question, candidates, top, abstain), articles
+
+    def best_similarity(self, raw_question: str) -> float:
+        """What the abstention threshold is compared with: the closest candidate
+        sentence's own similarity to the question (calibration.py fits on this)."""
+        return max((c.dense for c in self._candidates(raw_question)[2]), default=0.0)
+
+    def _candidates(self, raw_question: str
+                    ) -> tuple[Question, list[tuple[int, float]], list[Candidate]]:
         question = prepare_question(raw_question, self.max_question_chars)
         query = self.encoder.encode_query(question.text)
         ranked = self.rank_passages(question, query)
-        articles = self._article_ranking(ranked, depth) if depth else []
-        return self._answer(question, query, ranked, top, abstain), articles
+        return question, ranked, self._score_sentences(question, query, ranked)
 
-    def _answer(self, question: Question, query: np.ndarray, ranked: list[tuple[int, float]],
-                top: int, abstain: bool = True) -> Answer:
-        candidates = self.score_sentences(question, query, ranked)
+    def _answer(self, question: Question, candidates: list[Candidate], top: int,
+                abstain: bool = True) -> Answer:
         threshold = self.settings.abstain_below
         relevant = candidates
         if threshold is not None:
@@ -126,7 +135,7 @@ class Engine:
         return self._articles[article_id]
 
     # -- quote selection ----------------------------------------------------------------
-    def score_sentences(self, question: Question, query: np.ndarray,
+    def _score_sentences(self, question: Question, query: np.ndarray,
                          ranked: list[tuple[int, float]]) -> list[Candidate]:
         """Candidates are the sentences of the best fused passages plus the sentences
         nearest the question on their own (a sentence can answer while its passage,
