@@ -306,8 +306,8 @@ class _Update:
         if problem:
             report.problems.append(Problem(article.origin or article.id, problem))
             return False
-        old = self.hashes.get(article.id)
-        if old == article.content_hash():
+        old, content = self.hashes.get(article.id), article.content_hash()
+        if old == content:
             report.unchanged.append(article.id)
             return False
         digest = text_hash(article.text)
@@ -332,7 +332,7 @@ class _Update:
             report.replaced.append(article.id)
         else:
             report.added.append(article.id)
-        self.hashes[article.id] = article.content_hash()
+        self.hashes[article.id] = content
         self.text_owner[digest] = article.id
         if signature is not None:
             self.signatures.add(article.id, signature)
