@@ -1,16 +1,16 @@
 """Speed and memory figures on 2 cores.
 
-Usage: python bench/speed.py [--model M ...] [--scale N]
+Usage: python bench/speed.py [--model M ...]
 
 For each model, on the bundled corpus, in one run:
 - build: an index built with an empty embedding cache → passages/s, and the same
   texts encoded directly by the encoder → texts/s; their ratio is the pipeline's
   overhead (1.0 = none);
 - ask: median and p95 latency of `Engine.ask` after load, over the QA set's questions;
-- cold start: wall time of a fresh `isnad ask` process on the built index, next to the
-  model's own load time; peak RSS of that process.
-With --scale N, also latency over an index of N passages of SaudiNewsNet articles
-(vectors from the fast USE encoder; the dev-set questions are asked against it).
+- cold start: wall time of a fresh `isnad ask` process on the built index, next to a
+  fresh process that only loads the model and embeds one word (the same imports, the
+  same first forward pass); the difference is what Isnad adds. Peak RSS of `isnad ask`.
+Latency at archive scale is bench/scale.py's.
 """
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+LOAD_ONLY = ("from isnad.app import load_encoder; from isnad.settings import Settings; "
+             "load_encoder(Settings(), progress=False).encode_query('word')")
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KB) of one fresh process. GNU time reports the peak
+    of that process alone (a child forked from this big benchmark process would count
+    its pages too)."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], env=env, check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return time.perf_counter() - started, int(done.stderr.strip().splitlines()[-1])
+
+
 def bench_model(model: str) -> dict[str, object]:
     from isnad.app import load_encoder, read_corpus
     from isnad.corpus import bundled_corpus_dir, segment
@@ -48,9 +62,7 @@ def bench_model(model: str) -> dict[str, object]:
 
     out: dict[str, object] = {"model": model}
     settings = Settings(model=model)  # the model cache of ISNAD_HOME is reused
-    started = time.perf_counter()
     encoder = load_encoder(settings, progress=False)
-    out["model_load_s"] = round(time.perf_counter() - started, 2)
     articles = read_corpus([bundled_corpus_dir()]).articles
     with tempfile.TemporaryDirectory() as tmp:
         home = IndexHome(Path(tmp))  # its own, empty embedding cache
@@ -81,21 +93,20 @@ def bench_model(model: str) -> dict[str, object]:
         out["ask_median_ms"] = round(statistics.median(latencies), 1)
         out["ask_p95_ms"] = round(pct(latencies, 0.95), 1)
         env = {**os.environ, "ISNAD_HOME": tmp, "ISNAD_MODEL": model}
-        # the index's model files: point the fresh process at the same model cache
+        # the index's model files: point the fresh processes at the same model cache
         (Path(tmp) / "models").symlink_to(settings.index_home.models_dir)
-        colds, rss = [], []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            # GNU time reports the peak memory of the `isnad` process alone (a child
-            # forked from this big benchmark process would count its pages too).
-            done = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "isnad",
-                                   "ask", "Where is the Yarmouk camp?"], env=env, check=True,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            colds.append(time.perf_counter() - t0)
-            rss.append(int(done.stderr.strip().splitlines()[-1]))
+        ask = [sys.executable, "-m", "isnad", "ask", "Where is the Yarmouk camp?"]
+        load_only = [sys.executable, "-c", LOAD_ONLY]
+        colds, loads, rss = [], [], []
+        for _ in range(3):  # interleaved, so both see the same state of the machine
+            loads.append(timed(load_only, env)[0])
+            seconds, peak_kb = timed(ask, env)
+            colds.append(seconds)
+            rss.append(peak_kb)
+        out["model_load_s"] = round(statistics.median(loads), 2)
         out["cold_start_s"] = round(statistics.median(colds), 2)
         out["cold_start_minus_model_load_s"] = round(statistics.median(colds)
-                                                     - out["model_load_s"], 2)
+                                                     - statistics.median(loads), 2)
         out["peak_rss_mb"] = round(max(rss) / 1024, 1)
     return out
 
