@@ -103,10 +103,10 @@ def bench_model(model: str) -> dict[str, object]:
             seconds, peak_kb = timed(ask, env)
             colds.append(seconds)
             rss.append(peak_kb)
-        out["model_load_s"] = round(statistics.median(loads), 2)
-        out["cold_start_s"] = round(statistics.median(colds), 2)
-        out["cold_start_minus_model_load_s"] = round(statistics.median(colds)
-                                                     - statistics.median(loads), 2)
+        load_s, cold_s = statistics.median(loads), statistics.median(colds)
+        out["model_load_s"] = round(load_s, 2)
+        out["cold_start_s"] = round(cold_s, 2)
+        out["cold_start_minus_model_load_s"] = round(cold_s - load_s, 2)
         out["peak_rss_mb"] = round(max(rss) / 1024, 1)
     return out
 
