@@ -1,19 +1,21 @@
 """Fit each model's abstention threshold on the development questions.
 
-Usage: python bench/calibrate.py [MODEL ...]
-       (default: embeddinggemma e5-small-q4 use-multilingual)
+Usage: python bench/calibrate.py [MODEL ...] [--reader SPEC]
+       (default: embeddinggemma e5-small-q4 use-multilingual, no reader)
 
 For every question of bench/data/calibration.jsonl (never the test set in
-tests/data/), the highest similarity of any candidate sentence to the question is
-recorded; the threshold keeps 95 % of the answerable ones answered (see
-retrieval/calibration.py for why). The result goes to retrieval/calibration.json, which
-the engine reads at start.
+tests/data/), the engine's abstention statistic is recorded: the highest similarity of
+any candidate sentence to the question, or with ``--reader`` the reader's highest
+probability that a candidate answers. The threshold keeps 95 % of the answerable ones
+answered (see retrieval/calibration.py for why). The result goes to
+retrieval/calibration.json (key MODEL, or MODEL+READER), which the engine reads at
+start.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,39 +23,45 @@ DEV_SET = ROOT / "bench" / "data" / "calibration.jsonl"
 OUT = ROOT / "retrieval" / "calibration.json"
 
 
-def best_scores(model: str) -> list[tuple[float, bool]]:
-    from isnad.app import load_encoder
+def best_scores(model: str, reader: str = "none") -> tuple[str, list[tuple[float, bool]]]:
+    from isnad.app import load_encoder, load_reader
     from isnad.evaluate import eval_home, load_dataset
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.index import Index
     from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
-    settings = Settings(model=model)
+    settings = Settings(model=model, reader=reader)
     encoder = load_encoder(settings)
+    loaded = load_reader(settings, encoder)
     articles, questions = load_dataset(DEV_SET, None, [])  # the bundled corpus
     index_home = eval_home(settings, articles, encoder.name)  # shared with `isnad eval`
     if not index_home.exists():
         build_index(index_home, articles, encoder)
-    engine = Engine(Index(index_home), encoder)
-    return [(engine.best_similarity(q.question), q.answerable) for q in questions]
+    engine = Engine(Index(index_home), encoder, reader=loaded)
+    key = encoder.name if loaded is None else f"{encoder.name}+{loaded.name}"
+    return key, [(engine.best_similarity(q.question), q.answerable) for q in questions]
 
 
 def main() -> None:
     from isnad.retrieval.calibration import fit_threshold
 
-    models = sys.argv[1:] or ["embeddinggemma", "e5-small-q4", "use-multilingual"]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("models", nargs="*",
+                        default=["embeddinggemma", "e5-small-q4", "use-multilingual"])
+    parser.add_argument("--reader", default="none", help="ISNAD_READER to calibrate")
+    args = parser.parse_args()
     existing = json.loads(OUT.read_text()) if OUT.exists() else {}
-    for model in models:
-        scores = best_scores(model)
+    for model in args.models:
+        key, scores = best_scores(model, args.reader)
         fit = fit_threshold(scores)
         pos = sorted(s for s, ok in scores if ok)
         neg = sorted(s for s, ok in scores if not ok)
-        print(f"{model}: answerable best similarity {pos[0]:.3f}…{pos[-1]:.3f}, unanswerable "
+        print(f"{key}: answerable best similarity {pos[0]:.3f}…{pos[-1]:.3f}, unanswerable "
               f"{neg[0]:.3f}…{neg[-1]:.3f} → abstain below {fit.threshold}: on the dev set "
               f"{fit.answer_recall:.1%} of answerable questions answered, "
               f"{fit.abstention_rate:.1%} of unanswerable ones abstained on")
-        existing[model] = {"abstain_below": fit.threshold,
+        existing[key] = {"abstain_below": fit.threshold,
                            "dev_answer_recall": round(fit.answer_recall, 4),
                            "dev_abstention_rate": round(fit.abstention_rate, 4),
                            "dev_questions": len(scores)}

@@ -40,7 +40,7 @@ async def reload_if_changed(state: BotState) -> bool:
             return False
         try:
             engine = await asyncio.to_thread(engine_over, state.settings,
-                                             state.engine.encoder)
+                                             state.engine.encoder, state.engine.reader)
         except IndexError_ as exc:
             logger.error("new index version not loaded, still answering from %s: %s",
                          state.engine.index.generation.name, exc)

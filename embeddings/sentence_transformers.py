@@ -23,6 +23,8 @@ class SentenceTransformerEncoder(Encoder):
 
         self.name = name or str(model)
         local = Path(model).expanduser()
+        #: The model's folder when it was loaded from one (a reader may build on it).
+        self.folder: Path | None = local if local.exists() else None
         try:
             self._model = SentenceTransformer(
                 str(local) if local.exists() else str(model),
@@ -42,6 +44,11 @@ class SentenceTransformerEncoder(Encoder):
             self._query_prompt, self._doc_prompt = "query: ", "passage: "
         else:
             self._query_prompt, self._doc_prompt = "", ""
+
+    def token_embeddings(self) -> object | None:
+        """The transformer's input embedding module, for a reader that shares it."""
+        transformer = getattr(self._model[0], "auto_model", None)
+        return transformer.get_input_embeddings() if transformer is not None else None
 
     def settings(self) -> dict[str, object]:
         return {"query_prompt": self._query_prompt, "document_prompt": self._doc_prompt}

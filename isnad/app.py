@@ -14,6 +14,7 @@ from isnad.corpus import Article, ReadResult, bundled_corpus_dir, read_articles
 from isnad.embeddings import Encoder, canonical_model_name, create_encoder
 from isnad.retrieval.engine import Engine
 from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.reader import Reader, create_reader
 from isnad.retrieval.writer import BuildReport, UpdateReport, build_index, update_index
 
 from .settings import Settings
@@ -57,11 +58,15 @@ def open_engine(settings: Settings, progress: bool = True) -> Engine:
         for problem in result.problems:
             print(f"skipped {problem}", file=sys.stderr)
         build(home, result.articles, encoder, progress)
-    return engine_over(settings, encoder)
+    return engine_over(settings, encoder, load_reader(settings, encoder))
 
 
-def engine_over(settings: Settings, encoder: Encoder) -> Engine:
-    """An engine over the current index version, with an encoder already loaded (the
-    bot reuses its own when it follows a new version)."""
-    return Engine(Index(settings.index_home), encoder,
+def load_reader(settings: Settings, encoder: Encoder) -> Reader | None:
+    return create_reader(settings.reader, encoder)
+
+
+def engine_over(settings: Settings, encoder: Encoder, reader: Reader | None = None) -> Engine:
+    """An engine over the current index version, with an encoder (and reader) already
+    loaded (the bot reuses its own when it follows a new version)."""
+    return Engine(Index(settings.index_home), encoder, reader=reader,
                   max_question_chars=settings.max_question_chars)

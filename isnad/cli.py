@@ -19,6 +19,7 @@ from isnad.embeddings import KNOWN_MODELS, EncoderError
 from isnad.prompts import t
 from isnad.retrieval.index import Index, IndexError_, IndexMissing
 from isnad.retrieval.question import QuestionError
+from isnad.retrieval.reader import ReaderError
 from isnad.retrieval.verify import verify_index
 from isnad.retrieval.writer import UpdateReport, stored_articles
 
@@ -376,7 +377,7 @@ def main() -> None:
     except IndexMissing as exc:
         _err(str(exc))
         sys.exit(1)
-    except (IndexError_, EncoderError) as exc:
+    except (IndexError_, EncoderError, ReaderError) as exc:
         _err(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:

@@ -122,7 +122,8 @@ def run_eval(settings: Settings, file: Path, parallel: Path | None, corpus: list
     if not home.exists():
         report = build_index(home, articles, encoder)
         print(f"indexed {report.articles} articles in {report.seconds:.1f} s", file=sys.stderr)
-    engine = Engine(Index(home), encoder, max_question_chars=settings.max_question_chars)
+    engine = Engine(Index(home), encoder, reader=wiring.load_reader(settings, encoder),
+                    max_question_chars=settings.max_question_chars)
     return score(engine, questions, top)
 
 

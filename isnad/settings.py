@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     #: Embedding model: embeddinggemma (default), e5-small-q4 (light), use-multilingual,
     #: a sentence-transformers hub name, or a local folder.
     model: str = DEFAULT_MODEL
+    #: Reader that re-reads the best candidate sentences with the question (see
+    #: retrieval/reader.py): auto (Isnad's own with embeddinggemma, none otherwise),
+    #: none, isnad-gemma, a trained reader's folder, or a CrossEncoder name.
+    reader: str = "auto"
     #: Quotes per answer.
     top: int = Field(default=3, ge=1, le=20)
     max_question_chars: int = Field(default=1000, ge=10)

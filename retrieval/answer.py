@@ -25,6 +25,9 @@ class Answer(BaseModel):
     question: str
     language: str
     answered: bool
+    #: The reader that ordered the quotes (retrieval/reader.py); None when there was
+    #: none, or it failed on this question and the first stage ranked alone.
+    reader: str | None = None
     quotes: list[Quote]
 
     def to_json(self) -> str:

@@ -3,15 +3,20 @@
     question → (dense vector, Arabic terms) → FAISS + BM25 candidates → RRF
              → sentences of the best passages → scored quotes → diverse top N
 
+             → reader (question and sentence read together) → diverse top N
+
 A quote is always one or more whole sentences cut from the article text by offset.
-The engine abstains when no sentence is close enough to the question by itself; the
-threshold on that similarity is fitted per model on development questions
-(calibration.py), and every quote shown must pass it.
+With a reader (reader.py), its probability that a sentence answers orders the first
+stage's best candidates and decides abstention: no candidate likely enough, no answer.
+Without one, the engine abstains when no sentence is close enough to the question by
+itself. Either threshold is fitted on development questions (calibration.py), and
+every quote shown must pass it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,7 +28,10 @@ from .calibration import load_calibration
 from .fusion import reciprocal_rank_fusion
 from .index import Index
 from .question import Question, prepare_question
+from .reader import Reader
 from .store import PassageRow, SentenceRow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,13 @@ class EngineSettings:
     same_source_penalty: float = 0.02
     keep_within: float = 0.12  # later quotes must score within this of the best one
     abstain_below: float | None = None
+    # The reader reads this many of the first stage's best sentences; its probability
+    # then replaces their score (on a 0–1 scale, hence its own diversity settings).
+    reader_candidates: int = 12
+    reader_abstain_below: float | None = None
+    reader_keep_within: float = 1.0
+    reader_same_article_penalty: float = 0.0
+    reader_same_source_penalty: float = 0.0
 
 
 @dataclass
@@ -51,15 +66,24 @@ class Candidate:
     dense: float
     article: Article
 
+    @property
+    def text(self) -> str:
+        return self.article.text[self.sentence.start:self.sentence.end]
+
 
 class Engine:
     def __init__(self, index: Index, encoder: Encoder,
-                 settings: EngineSettings | None = None, max_question_chars: int = 1000) -> None:
+                 settings: EngineSettings | None = None, max_question_chars: int = 1000,
+                 reader: Reader | None = None) -> None:
         index.check_model(encoder)
-        self.index, self.encoder = index, encoder
+        self.index, self.encoder, self.reader = index, encoder, reader
         if settings is None:
             calibration = load_calibration(encoder.name)
             settings = EngineSettings(abstain_below=calibration.get("abstain_below"))
+            if reader is not None:
+                fitted = load_calibration(f"{encoder.name}+{reader.name}")
+                settings = replace(settings,
+                                   reader_abstain_below=fitted.get("abstain_below"))
         self.settings = settings
         self.max_question_chars = max_question_chars
         self._articles: dict[str, Article] = {}
@@ -80,9 +104,15 @@ class Engine:
         return self._answer(question, candidates, top, abstain), articles
 
     def best_similarity(self, raw_question: str) -> float:
-        """What the abstention threshold is compared with: the closest candidate
-        sentence's own similarity to the question (calibration.py fits on this)."""
-        return max((c.dense for c in self._candidates(raw_question)[2]), default=0.0)
+        """What the abstention threshold is compared with (calibration.py fits on this):
+        the reader's highest probability when there is a reader, else the closest
+        candidate sentence's own similarity to the question."""
+        question, _, candidates = self._candidates(raw_question)
+        if self.reader is not None:
+            read = self._read(question, candidates)
+            if read is not None:
+                return max((c.score for c in read), default=0.0)
+        return max((c.dense for c in candidates), default=0.0)
 
     def _candidates(self, raw_question: str
                     ) -> tuple[Question, list[tuple[int, float]], list[Candidate]]:
@@ -93,17 +123,43 @@ class Engine:
 
     def _answer(self, question: Question, candidates: list[Candidate], top: int,
                 abstain: bool = True) -> Answer:
-        threshold = self.settings.abstain_below
-        relevant = candidates
-        if threshold is not None:
-            # The decision rests on the sentence's own similarity alone: it means the
-            # same for Arabic and English questions, while term overlap (in the
-            # ranking score) exists only for Arabic ones.
-            relevant = [c for c in candidates if c.dense >= threshold]
+        s = self.settings
+        read = self._read(question, candidates) if self.reader is not None else None
+        if read is not None:
+            candidates, threshold = read, s.reader_abstain_below
+            relevant = [c for c in read if threshold is None or c.score >= threshold]
+            penalties = (s.reader_keep_within, s.reader_same_article_penalty,
+                         s.reader_same_source_penalty)
+        else:
+            relevant = candidates
+            if s.abstain_below is not None:
+                # The decision rests on the sentence's own similarity alone: it means
+                # the same for Arabic and English questions, while term overlap (in the
+                # ranking score) exists only for Arabic ones.
+                relevant = [c for c in candidates if c.dense >= s.abstain_below]
+            penalties = (s.keep_within, s.same_article_penalty, s.same_source_penalty)
         shown = relevant if abstain else candidates
-        chosen = self._diverse(shown, top) if shown else []
+        chosen = self._diverse(shown, top, *penalties) if shown else []
+        reader = None if read is None or self.reader is None else self.reader.name
         return Answer(question=question.text, language=question.language,
-                      answered=bool(relevant), quotes=[self._quote(c) for c in chosen])
+                      answered=bool(relevant), reader=reader,
+                      quotes=[self._quote(c, score) for c, score in chosen])
+
+    def _read(self, question: Question, candidates: list[Candidate]) -> list[Candidate] | None:
+        """The first stage's best candidates, scored and ordered by the reader; None
+        when the reader fails on this question (logged; the answer then says
+        ``"reader": null`` and the first stage ranks alone)."""
+        assert self.reader is not None
+        best = candidates[: self.settings.reader_candidates]
+        try:
+            probabilities = self.reader.score(question.text, [c.text for c in best])
+        except Exception as exc:  # a tokeniser or model failure on one question
+            log.warning("reader %s failed (%s: %s); answering from the first stage",
+                        self.reader.name, type(exc).__name__, str(exc)[:200])
+            return None
+        read = [replace(c, score=float(p)) for c, p in zip(best, probabilities, strict=True)]
+        read.sort(key=lambda c: -c.score)
+        return read
 
     def rank_passages(self, question: Question, query: np.ndarray) -> list[tuple[int, float]]:
         """Passage ids by fused rank (best first)."""
@@ -181,32 +237,35 @@ class Engine:
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
-    def _diverse(self, candidates: list[Candidate], top: int) -> list[Candidate]:
+    @staticmethod
+    def _diverse(candidates: list[Candidate], top: int, keep_within: float,
+                 article_penalty: float, source_penalty: float
+                 ) -> list[tuple[Candidate, float]]:
         """Greedy: best first, then prefer other articles and outlets reporting the point
-        (the seed articles disagree on whether ISIS left; both sides should show)."""
-        s = self.settings
-        floor = candidates[0].score - s.keep_within
-        chosen: list[Candidate] = []
+        (the seed articles disagree on whether ISIS left; both sides should show).
+        Each pick comes with the score it was picked on, which never rises from one
+        pick to the next: the order the quotes are shown in."""
+        floor = candidates[0].score - keep_within
+        chosen: list[tuple[Candidate, float]] = []
         pool = [c for c in candidates if c.score >= floor]
         while pool and len(chosen) < top:
             def adjusted(c: Candidate) -> float:
-                same_article = sum(c.article.id == x.article.id for x in chosen)
+                same_article = sum(c.article.id == x.article.id for x, _ in chosen)
                 same_source = sum(bool(c.article.source) and c.article.source == x.article.source
-                                  for x in chosen)
-                return (c.score - s.same_article_penalty * same_article
-                        - s.same_source_penalty * same_source)
+                                  for x, _ in chosen)
+                return c.score - article_penalty * same_article - source_penalty * same_source
 
             best = max(pool, key=adjusted)
             pool.remove(best)
-            if not any(_repeats(best, x) for x in chosen):
-                chosen.append(best)
+            if not any(_repeats(best, x) for x, _ in chosen):
+                chosen.append((best, adjusted(best)))
         return chosen
 
-    def _quote(self, c: Candidate) -> Quote:
+    def _quote(self, c: Candidate, score: float) -> Quote:
         a = c.article
-        return Quote(text=a.text[c.sentence.start:c.sentence.end], article_id=a.id,
+        return Quote(text=c.text, article_id=a.id,
                      title=a.title, source=a.source, published=a.published, url=a.url,
-                     start=c.sentence.start, end=c.sentence.end, score=round(c.score, 4))
+                     start=c.sentence.start, end=c.sentence.end, score=round(score, 4))
 
 
 def _repeats(a: Candidate, b: Candidate) -> bool:

@@ -1,0 +1,435 @@
+"""Train Isnad's reader (retrieval/reader.py) from public Arabic QA, resumably.
+
+Usage: python bench/train_reader.py [--layers 12] [--epochs 2] [--work DIR] [--out DIR]
+                                    [--max-steps N] [--device cpu|cuda]
+
+One command does everything, and running it again after an interruption continues
+where it stopped (CPU training takes hours on 2 cores):
+
+1. examples: questions from TyDi QA GoldP (Arabic dev), ARCD (train) and the training
+   half of XQuAD (Arabic and English questions over Arabic paragraphs; split by
+   article: the first 24 of 48 train, the other 24 are held out for reporting). TyDi
+   and ARCD keep a development part (20 % of articles, chosen by a hash of the
+   title). Contexts are split by Isnad's own segmenter; the positive is the sentence
+   holding the answer span; negatives are the paragraph's other sentences and the
+   first stage's hardest sentences elsewhere (EmbeddingGemma similarity), never one
+   that contains an answer. Written once to WORK/examples.jsonl.
+2. train: LoRA (q/k/v/o and MLP projections) + a one-logit head over EmbeddingGemma's
+   first ``--layers`` layers; per question a group of one positive and up to seven
+   negatives; loss = binary cross-entropy (the probability the engine abstains on)
+   + softmax cross-entropy over the group (the order). A checkpoint is written
+   atomically to WORK/checkpoint-lL-rR.pt every ``--every`` steps and at each epoch end.
+3. export: the adapter (peft's own files) into OUT with manifest.json: base model and
+   its SHA-256, data files and their SHA-256, the command, settings, time, hardware,
+   and accuracy@1 on the development part, bi-encoder vs reader.
+
+Data come from ../shared/data and are never copied into the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SOURCES = {
+    "tydi": DATA / "arabic-qa" / "tydiqa-goldp-dev-arabic.json",
+    "arcd": DATA / "arabic-qa" / "arcd-train.json",
+    "xquad-ar": DATA / "xquad" / "xquad.ar.json",
+    "xquad-en": DATA / "xquad" / "xquad.en.json",
+}
+DEV_SHARE = 0.2
+XQUAD_TRAIN_ARTICLES = 24
+GROUP = 8  # one positive + up to seven negatives
+
+
+@dataclass
+class Example:
+    qid: str
+    source: str
+    split: str  # train | dev | heldout
+    question: str
+    answers: list[str]
+    sentences: list[str]  # of the gold paragraph
+    positive: int  # index into sentences
+    hard: list[str] = field(default_factory=list)  # first-stage negatives elsewhere
+
+
+def xquad_split(article_index: int) -> str:
+    return "train" if article_index < XQUAD_TRAIN_ARTICLES else "heldout"
+
+
+def title_split(title: str) -> str:
+    bucket = int(hashlib.sha256(title.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "dev" if bucket < DEV_SHARE else "train"
+
+
+def _answer_sentence(context: str, spans: list, answer: dict) -> int | None:
+    start = int(answer["answer_start"])
+    text = answer["text"]
+    if context[start:start + len(text)] != text:  # a few offsets are off: find it
+        found = context.find(text)
+        if found < 0:
+            return None
+        start = found
+    for i, span in enumerate(spans):
+        if span.start <= start < span.end:
+            return i
+    return None
+
+
+def read_examples() -> tuple[list[Example], dict[str, list[str]]]:
+    """Every question with its paragraph's sentences and the positive's index; and per
+    (source, split) the pool of sentences hard negatives may come from."""
+    from isnad.corpus.segment import split_sentences
+
+    examples: list[Example] = []
+    pools: dict[str, list[str]] = {}
+    english = {qa["id"]: qa["question"]
+               for entry in json.loads(SOURCES["xquad-en"].read_text())["data"]
+               for p in entry["paragraphs"] for qa in p["qas"]}
+    for source in ("tydi", "arcd", "xquad-ar"):
+        data = json.loads(SOURCES[source].read_text(encoding="utf-8"))["data"]
+        for number, entry in enumerate(data):
+            split = xquad_split(number) if source == "xquad-ar" else \
+                title_split(entry.get("title", str(number)))
+            for paragraph in entry["paragraphs"]:
+                context = paragraph["context"]
+                spans = split_sentences(context)
+                sentences = [context[s.start:s.end] for s in spans]
+                key = f"{source}/{split}"
+                pools.setdefault(key, []).extend(sentences)
+                for qa in paragraph["qas"]:
+                    if not qa.get("answers"):
+                        continue
+                    positive = _answer_sentence(context, spans, qa["answers"][0])
+                    if positive is None:
+                        continue
+                    answers = sorted({a["text"].strip() for a in qa["answers"]})
+                    asked = [(source, qa["question"].strip(" -\n"))]
+                    if source == "xquad-ar":
+                        asked = [("xquad-ar", qa["question"]), ("xquad-en", english[qa["id"]])]
+                    for name, question in asked:
+                        examples.append(Example(f"{name}:{qa['id']}", name, split, question,
+                                                answers, sentences, positive))
+    return examples, pools
+
+
+def add_hard_negatives(examples: list[Example], pools: dict[str, list[str]],
+                       encoder, per_question: int = 3) -> None:
+    """The first stage's closest sentences outside the gold paragraph, for training
+    examples (dev and held-out ones are only ever scored inside their paragraph)."""
+    from tqdm import tqdm
+
+    train = [e for e in examples if e.split == "train"]
+    by_pool: dict[str, list[Example]] = {}
+    for e in train:
+        by_pool.setdefault(f"{e.source.replace('-en', '-ar')}/train", []).append(e)
+    for key, members in by_pool.items():
+        pool = sorted(set(pools[key]))
+        print(f"embedding {len(pool)} sentences and {len(members)} questions of {key}",
+              file=sys.stderr)
+        docs = _embed_cached(encoder, pool, key + " sentences")
+        queries = encoder.encode_queries([e.question for e in tqdm(
+            members, desc=f"{key} questions", unit="q", file=sys.stderr, mininterval=5)])
+        sims = queries @ docs.T
+        for e, row in zip(members, sims, strict=True):
+            own = set(e.sentences)
+            for j in np.argsort(-row)[:60]:
+                text = pool[int(j)]
+                if text in own or any(a in text for a in e.answers):
+                    continue
+                e.hard.append(text)
+                if len(e.hard) == per_question:
+                    break
+
+
+def _embed_cached(encoder, texts: list[str], what: str) -> np.ndarray:
+    """Document vectors through Isnad's own embedding cache (same keys as indexing)."""
+    from tqdm import tqdm
+
+    from isnad.retrieval.store import EmbeddingCache
+    from isnad.retrieval.writer import UpdateReport, embed_texts
+    from isnad.settings import Settings
+
+    home = Settings().index_home
+    cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir, encoder.fingerprint()),
+                           encoder.dim)
+    try:
+        with tqdm(total=len(texts), desc=what, unit="text", file=sys.stderr,
+                  mininterval=5) as bar:
+            return embed_texts(texts, encoder, cache, UpdateReport(), on_batch=bar.update)
+    finally:
+        cache.close()
+
+
+def build_examples(path: Path, base_dir: Path) -> None:
+    from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+
+    examples, pools = read_examples()
+    encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma")
+    add_hard_negatives(examples, pools, encoder)
+    # Bi-encoder choice inside the gold paragraph: the baseline the reader must beat.
+    scored = [e for e in examples if e.split != "train"]
+    texts = sorted({s for e in scored for s in e.sentences})
+    vectors = dict(zip(texts, _embed_cached(encoder, texts, "dev sentences"), strict=True))
+    queries = encoder.encode_queries([e.question for e in scored])
+    baseline = {e.qid: int(np.argmax(np.stack([vectors[s] for s in e.sentences]) @ q))
+                for e, q in zip(scored, queries, strict=True)}
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for e in examples:
+            row = asdict(e)
+            row["bi_encoder_choice"] = baseline.get(e.qid)
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def load_examples(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def groups_of(example: dict, rng: random.Random) -> tuple[list[str], list[float]]:
+    """One question's training pairs: the positive, the paragraph's other sentences
+    (hardest first is not known without the model, so a random draw), and the hard
+    negatives from elsewhere."""
+    sentences = example["sentences"]
+    positive = sentences[example["positive"]]
+    own = [s for i, s in enumerate(sentences) if i != example["positive"]
+           and s != positive and not any(a in s for a in example["answers"])]
+    rng.shuffle(own)
+    negatives = (example["hard"] + own)[: GROUP - 1]
+    if len(negatives) < GROUP - 1:
+        negatives = (own + example["hard"])[: GROUP - 1]
+    return [positive, *negatives], [1.0] + [0.0] * len(negatives)
+
+
+class Trainer:
+    def __init__(self, args: argparse.Namespace, base_dir: Path) -> None:
+        import torch
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoTokenizer
+
+        from isnad.retrieval.reader import truncated_classifier
+
+        self.torch, self.args = torch, args
+        self.device = torch.device(args.device)
+        torch.manual_seed(args.seed)
+        self.tokenizer = AutoTokenizer.from_pretrained(base_dir)
+        model = truncated_classifier(base_dir, args.layers)
+        config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05,
+                            task_type="SEQ_CLS",
+                            target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
+                                            "gate_proj", "up_proj", "down_proj"])
+        self.model = get_peft_model(model, config).to(self.device)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+
+    def encode(self, question: str, sentences: list[str]):
+        from isnad.retrieval.reader import MAX_PAIR_TOKENS, clip_tokens, pair
+
+        question = clip_tokens(self.tokenizer, question, 64)
+        firsts, seconds = zip(*(pair(question, s) for s in sentences), strict=True)
+        return self.tokenizer(list(firsts), list(seconds), padding=True,
+                              truncation="only_second", max_length=MAX_PAIR_TOKENS,
+                              return_tensors="pt").to(self.device)
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        torch = self.torch
+        self.model.eval()
+        with torch.inference_mode():
+            out = []
+            for i in range(0, len(sentences), 16):
+                out.append(self.model(**self.encode(question, sentences[i:i + 16]))
+                           .logits[:, 0].float().cpu().numpy())
+        return np.concatenate(out)
+
+    def step(self, batch: list[tuple[str, list[str], list[float]]], lr: float) -> float:
+        torch = self.torch
+        self.model.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        total = 0.0
+        for question, sentences, labels in batch:
+            logits = self.model(**self.encode(question, sentences)).logits[:, 0]
+            target = torch.tensor(labels, device=self.device)
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, target, pos_weight=torch.tensor(3.0, device=self.device))
+            listwise = -torch.log_softmax(logits, 0)[0]
+            loss = (bce + listwise) / len(batch)
+            loss.backward()
+            total += float(loss)
+        torch.nn.utils.clip_grad_norm_(
+            [p for p in self.model.parameters() if p.requires_grad], 1.0)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return total
+
+    def save(self, path: Path, state: dict) -> None:
+        from peft import get_peft_model_state_dict
+
+        tmp = path.with_suffix(".tmp")
+        self.torch.save({"adapter": get_peft_model_state_dict(self.model),
+                         "optimizer": self.optimizer.state_dict(),
+                         "rng": self.torch.get_rng_state(), **state}, tmp)
+        os.replace(tmp, path)
+
+    def load(self, path: Path) -> dict:
+        from peft import set_peft_model_state_dict
+
+        saved = self.torch.load(path, map_location=self.device, weights_only=False)
+        set_peft_model_state_dict(self.model, saved.pop("adapter"))
+        self.optimizer.load_state_dict(saved.pop("optimizer"))
+        self.torch.set_rng_state(saved.pop("rng"))
+        return saved
+
+
+def accuracy_at_1(trainer: Trainer, examples: list[dict]) -> dict[str, dict[str, float]]:
+    """Inside the gold paragraph: is the top sentence the one with the answer?"""
+    from tqdm import tqdm
+
+    by_source: dict[str, list[tuple[bool, bool]]] = {}
+    for e in tqdm(examples, desc="development", unit="q", file=sys.stderr, mininterval=5):
+        if len(e["sentences"]) < 2:
+            continue
+        reader = int(np.argmax(trainer.scores(e["question"], e["sentences"])))
+        by_source.setdefault(e["source"], []).append(
+            (e["bi_encoder_choice"] == e["positive"], reader == e["positive"]))
+    return {source: {"questions": len(rows),
+                     "bi_encoder": round(sum(b for b, _ in rows) / len(rows), 4),
+                     "reader": round(sum(r for _, r in rows) / len(rows), 4)}
+            for source, rows in sorted(by_source.items())}
+
+
+def export(trainer: Trainer, args: argparse.Namespace, base_dir: Path, out: Path,
+           state: dict, dev: dict) -> None:
+    import peft
+    import torch
+    import transformers
+
+    from isnad.retrieval.reader import sha256_of, write_manifest
+
+    out.mkdir(parents=True, exist_ok=True)
+    trainer.model.save_pretrained(str(out))
+    config_path = out / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = "google/embeddinggemma-300m"  # not this machine's path
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    write_manifest(
+        out, "google/embeddinggemma-300m", base_dir, args.layers,
+        name=f"isnad-gemma-l{args.layers}",
+        data={name: {"path": str(path.relative_to(ROOT.parent)), "sha256": sha256_of(path)}
+              for name, path in SOURCES.items()},
+        splits={"xquad": f"articles 0-{XQUAD_TRAIN_ARTICLES - 1} train, the rest held out",
+                "tydi, arcd": f"{DEV_SHARE:.0%} of titles (sha256 bucket) development"},
+        command="python bench/train_reader.py " + " ".join(sys.argv[1:]),
+        settings={k: v for k, v in vars(args).items() if k not in {"work", "out"}},
+        examples=state.get("examples"),
+        steps=state["step"],
+        train_seconds=round(state.get("seconds", 0.0)),
+        hardware=f"{platform.machine()}, {os.cpu_count()} cores, {args.device}",
+        versions={"torch": torch.__version__, "transformers": transformers.__version__,
+                  "peft": peft.__version__},
+        development_accuracy_at_1=dev,
+        made=time.strftime("%Y-%m-%d"),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--rank", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--batch", type=int, default=2, help="questions per step")
+    parser.add_argument("--every", type=int, default=50, help="steps between checkpoints")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop early (smoke test)")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="examples and checkpoints (default: ISNAD_HOME/train-reader)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the adapter goes (default: the package's "
+                             "retrieval/readers/isnad-gemma)")
+    args = parser.parse_args()
+
+    import torch
+    from tqdm import tqdm
+
+    from isnad.embeddings.fetch import ensure_embeddinggemma
+    from isnad.settings import Settings
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    settings = Settings()
+    base_dir = ensure_embeddinggemma(settings.index_home.models_dir)
+    work = args.work or settings.home / "train-reader"
+    work.mkdir(parents=True, exist_ok=True)
+    out = args.out or ROOT / "retrieval" / "readers" / "isnad-gemma"
+    examples_path = work / "examples.jsonl"
+    if not examples_path.exists():
+        print("1/3 building training examples (first-stage hard negatives)", file=sys.stderr)
+        build_examples(examples_path, base_dir)
+    examples = load_examples(examples_path)
+    train = [e for e in examples if e["split"] == "train"]
+    dev = [e for e in examples if e["split"] == "dev"]
+    print(f"{len(train)} training questions, {len(dev)} development questions",
+          file=sys.stderr)
+
+    trainer = Trainer(args, base_dir)
+    checkpoint = work / f"checkpoint-l{args.layers}-r{args.rank}.pt"
+    steps_per_epoch = (len(train) + args.batch - 1) // args.batch
+    total = steps_per_epoch * args.epochs
+    state = {"step": 0, "seconds": 0.0, "examples": len(train)}
+    if checkpoint.exists():
+        state = trainer.load(checkpoint)
+        print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
+    warmup = max(1, total // 20)
+    print("2/3 training", file=sys.stderr)
+    started = time.perf_counter() - state["seconds"]
+    with tqdm(total=total, initial=state["step"], desc="training", unit="step",
+              file=sys.stderr, mininterval=10) as bar:
+        while state["step"] < total:
+            if args.max_steps is not None and state["step"] >= args.max_steps:
+                break
+            epoch, offset = divmod(state["step"], steps_per_epoch)
+            order = random.Random(args.seed + epoch).sample(range(len(train)), len(train))
+            rng = random.Random(args.seed * 1000 + state["step"])
+            picked = order[offset * args.batch:(offset + 1) * args.batch]
+            batch = [(train[i]["question"], *groups_of(train[i], rng)) for i in picked]
+            step = state["step"]
+            lr = args.lr * min(1.0, (step + 1) / warmup) * max(0.0, (total - step) / total)
+            loss = trainer.step(batch, lr)
+            state["step"] += 1
+            state["seconds"] = time.perf_counter() - started
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1, refresh=False)
+            if state["step"] % args.every == 0 or state["step"] % steps_per_epoch == 0:
+                trainer.save(checkpoint, state)
+    trainer.save(checkpoint, state)
+    print("3/3 development accuracy and export", file=sys.stderr)
+    scores = accuracy_at_1(trainer, dev)
+    for source, row in scores.items():
+        print(f"{source:10} {row['questions']:4} questions  bi-encoder "
+              f"{row['bi_encoder']:.3f}  reader {row['reader']:.3f}", file=sys.stderr)
+    export(trainer, args, base_dir, out, state, scores)
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

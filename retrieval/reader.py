@@ -1,0 +1,286 @@
+"""The reader: reads the question and a candidate sentence together and says how
+likely the sentence answers it.
+
+The first stage (bi-encoder + BM25) embeds question and sentence apart, so a sentence
+*about* the question's topic often outscores the one that *answers* it. The reader is
+a cross-encoder: both texts go through one transformer, attention runs across them,
+and a head turns the result into one logit. Its probability orders the quotes and
+decides abstention (no candidate likely enough to answer: no answer).
+
+Isnad's own reader (``isnad-gemma``) is the first ``layers`` layers of EmbeddingGemma
+— the encoder Isnad already loads — with a LoRA adapter and a classification head
+trained on public Arabic QA (bench/train_reader.py). Only the adapter and head ship
+with Isnad (``readers/<name>/``: peft's ``adapter_config.json`` and
+``adapter_model.safetensors``, plus ``manifest.json`` saying which base weights they
+were trained on, from which data, with which command). The base weights come from the
+encoder's own verified folder, and the token embeddings (two thirds of the model) are
+shared with the loaded encoder rather than held twice.
+
+Other readers: any sentence-transformers ``CrossEncoder`` by hub name or local folder
+(``ISNAD_READER=cross-encoder/…``), or none (``ISNAD_READER=none``: the first stage
+alone ranks and abstains, as before).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The texts the cross-encoder reads, in EmbeddingGemma's prompt style. Training and
+#: inference both build pairs with ``pair`` so the two can never drift apart.
+QUERY_PROMPT = "task: question answering | query: "
+DOCUMENT_PROMPT = "title: none | text: "
+#: Tokens kept per side; a longer sentence is cut (its start carries its subject).
+MAX_QUESTION_TOKENS = 64
+MAX_PAIR_TOKENS = 192
+
+BUNDLED = "isnad-gemma"
+
+
+class ReaderError(RuntimeError):
+    """A reader could not be found or loaded; the message says what to do."""
+
+
+def pair(question: str, sentence: str) -> tuple[str, str]:
+    return QUERY_PROMPT + question, DOCUMENT_PROMPT + sentence
+
+
+class Reader(ABC):
+    """Scores (question, sentence) pairs: the probability each sentence answers."""
+
+    #: What ``isnad ask --json`` reports as ``"reader"``.
+    name: str
+
+    @abstractmethod
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        """Probabilities in [0, 1], one per sentence, same order."""
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundled_readers() -> Path:
+    return Path(str(resources.files(__package__).joinpath("readers")))
+
+
+def load_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReaderError(f"the reader in {folder} has no manifest.json; rebuild it with "
+                          "`python bench/train_reader.py` or set ISNAD_READER=none") from None
+    except (OSError, ValueError) as exc:
+        raise ReaderError(f"the reader manifest {folder / 'manifest.json'} cannot be read "
+                          f"({exc}); reinstall isnad or set ISNAD_READER=none") from None
+    for key in ("base_model", "base_sha256", "layers", "files"):
+        if key not in manifest:
+            raise ReaderError(f"the reader manifest {folder / 'manifest.json'} lacks "
+                              f"{key!r}; reinstall isnad or set ISNAD_READER=none")
+    return manifest
+
+
+#: The adapter files peft writes; the manifest records a hash of each.
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
+def write_manifest(folder: Path, base_model: str, base_dir: Path, layers: int,
+                   **details: object) -> dict[str, Any]:
+    """Record what the adapter in ``folder`` is: its files' hashes, the base weights it
+    was trained on (name and SHA-256), how many of their layers it reads, and
+    ``details`` (data, command, figures)."""
+    manifest: dict[str, Any] = {
+        "name": details.pop("name", folder.name),
+        "base_model": base_model,
+        "base_sha256": _verified_hash(base_dir),
+        "layers": layers,
+        "files": {name: sha256_of(folder / name) for name in ADAPTER_FILES},
+        **details,
+    }
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(folder / "manifest.json")
+    return manifest
+
+
+def check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file the manifest lists is there with its recorded hash: a truncated or
+    swapped adapter would otherwise load and silently rank differently."""
+    for name, digest in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise ReaderError(f"the reader file {path} is missing; reinstall isnad or set "
+                              "ISNAD_READER=none")
+        if sha256_of(path) != digest:
+            raise ReaderError(f"the reader file {path} is damaged (its hash differs from "
+                              "the manifest); reinstall isnad, rebuild it with `python "
+                              "bench/train_reader.py`, or set ISNAD_READER=none")
+
+
+def truncated_classifier(base_dir: Path, layers: int) -> Any:
+    """EmbeddingGemma's first ``layers`` layers under a one-logit head (transformers'
+    sequence-classification model: the head reads the last token, the pair's <eos>)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+
+    config = AutoConfig.from_pretrained(base_dir)
+    if not 1 <= layers <= config.num_hidden_layers:
+        raise ReaderError(f"a reader of {layers} layers cannot be cut from {base_dir} "
+                          f"({config.num_hidden_layers} layers)")
+    config.num_hidden_layers = layers
+    if getattr(config, "layer_types", None):
+        config.layer_types = config.layer_types[:layers]
+    config.num_labels = 1
+    hf_logging.disable_progress_bar()
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # "weights not used" for the layers left out
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(
+            base_dir, config=config, dtype=torch.float32)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+
+
+class GemmaReader(Reader):
+    """Isnad's own reader: a peft LoRA adapter + head over truncated EmbeddingGemma."""
+
+    def __init__(self, folder: Path, base_dir: Path, shared_embeddings: Any = None,
+                 batch_size: int = 16) -> None:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoTokenizer
+
+        self.folder = folder
+        self.manifest = load_manifest(folder)
+        check_files(folder, self.manifest)
+        base_hash = _verified_hash(base_dir)
+        if base_hash != self.manifest["base_sha256"]:
+            raise ReaderError(
+                f"the reader in {folder} was trained on base weights "
+                f"{self.manifest['base_sha256'][:12]}…, but {base_dir} holds "
+                f"{base_hash[:12]}…; use the matching {self.manifest['base_model']} or set "
+                "ISNAD_READER=none")
+        self.name = str(self.manifest.get("name", folder.name))
+        self.batch_size = batch_size
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(base_dir)
+            model = truncated_classifier(base_dir, int(self.manifest["layers"]))
+            if shared_embeddings is not None:  # the encoder's own copy: ~800 MB saved
+                model.model.embed_tokens = shared_embeddings
+            self._model = PeftModel.from_pretrained(model, str(folder)).eval()
+        except ReaderError:
+            raise
+        except Exception as exc:  # transformers/peft raise many kinds; all mean this
+            raise ReaderError(f"cannot load the reader in {folder} ({type(exc).__name__}: "
+                              f"{str(exc)[:200]}); set ISNAD_READER=none to answer "
+                              "without it") from exc
+        self._torch = torch
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, "layers": self.manifest["layers"],
+                "base_model": self.manifest["base_model"]}
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        torch = self._torch
+        question = clip_tokens(self._tokenizer, question, MAX_QUESTION_TOKENS)
+        out: list[np.ndarray] = []
+        with torch.inference_mode():
+            for start in range(0, len(sentences), self.batch_size):
+                firsts, seconds = zip(*(pair(question, s)
+                                        for s in sentences[start:start + self.batch_size]),
+                                      strict=True)
+                batch = self._tokenizer(list(firsts), list(seconds), padding=True,
+                                        truncation="only_second", max_length=MAX_PAIR_TOKENS,
+                                        return_tensors="pt")
+                logits = self._model(**batch).logits[:, 0]
+                out.append(torch.sigmoid(logits).float().numpy())
+        return np.concatenate(out)
+
+
+class CrossEncoderReader(Reader):
+    """Any sentence-transformers CrossEncoder (hub name or local folder)."""
+
+    def __init__(self, spec: str) -> None:
+        try:
+            from sentence_transformers import CrossEncoder
+
+            self._model = CrossEncoder(spec, device="cpu")
+        except Exception as exc:
+            raise ReaderError(f"cannot load the reader {spec!r} ({type(exc).__name__}: "
+                              f"{str(exc)[:200]}); set ISNAD_READER=none to answer "
+                              "without it") from exc
+        self.name = spec
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        scores = self._model.predict([(question, s) for s in sentences],
+                                     show_progress_bar=False, convert_to_numpy=True)
+        scores = np.asarray(scores, dtype=np.float32).reshape(len(sentences), -1)[:, -1]
+        if scores.min() < 0 or scores.max() > 1:  # raw logits: make them probabilities
+            scores = 1 / (1 + np.exp(-scores))
+        return scores
+
+
+def clip_tokens(tokenizer: Any, text: str, limit: int) -> str:
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return text if len(ids) <= limit else tokenizer.decode(ids[:limit])
+
+
+def _verified_hash(base_dir: Path) -> str:
+    """The base weights' SHA-256: from the fetcher's verified marker when present
+    (embeddings/fetch.py writes it after checking), else computed."""
+    marker = base_dir / ".isnad-verified"
+    if marker.is_file():
+        return marker.read_text().strip()
+    weights = base_dir / "model.safetensors"
+    if not weights.is_file():
+        raise ReaderError(f"no base weights in {base_dir}")
+    return sha256_of(weights)
+
+
+def create_reader(spec: str, encoder: object) -> Reader | None:
+    """The reader ``spec`` names (ISNAD_READER), to work beside ``encoder``:
+
+    - ``auto`` (default): Isnad's own reader where the encoder is EmbeddingGemma (its
+      base), none for the other encoders (the light ones stay light);
+    - ``none``: no reader;
+    - ``isnad-gemma``: Isnad's own reader, shipped in the package;
+    - a folder with a ``manifest.json``: a reader made by bench/train_reader.py;
+    - anything else: a sentence-transformers CrossEncoder by hub name or folder.
+    """
+    spec = spec.strip()
+    base_dir = getattr(encoder, "folder", None)
+    is_gemma = getattr(encoder, "name", None) == "embeddinggemma"
+    if spec.lower() == "none" or (spec.lower() == "auto" and not is_gemma):
+        return None
+    folder: Path | None = None
+    if spec.lower() in {"auto", BUNDLED}:
+        folder = bundled_readers() / BUNDLED
+    elif (Path(spec).expanduser() / "manifest.json").exists():
+        folder = Path(spec).expanduser()
+    if folder is None:
+        return CrossEncoderReader(spec)
+    if base_dir is None or not is_gemma:
+        raise ReaderError(f"the reader in {folder} reads with EmbeddingGemma's layers; set "
+                          "ISNAD_MODEL=embeddinggemma, or ISNAD_READER=none")
+    embeddings = getattr(encoder, "token_embeddings", lambda: None)()
+    return GemmaReader(folder, Path(base_dir), shared_embeddings=embeddings)

@@ -1,0 +1,223 @@
+"""The reader stage: a real (tiny, random) Gemma 3 cross-encoder with a real peft
+adapter, loaded by the same code as Isnad's own; the shipped artefact's manifest; and
+the engine ordering and abstaining by what the reader says.
+
+CI never loads EmbeddingGemma: the tiny base has its tokenizer and 2 layers of 32
+dimensions, so these tests check the plumbing, not the quality (bench/ does that).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from isnad.embeddings.fetch import SAFETENSORS_SHA256
+from isnad.retrieval.engine import Engine
+from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.reader import (
+    ADAPTER_FILES,
+    BUNDLED,
+    GemmaReader,
+    Reader,
+    ReaderError,
+    bundled_readers,
+    create_reader,
+    load_manifest,
+    sha256_of,
+    truncated_classifier,
+    write_manifest,
+)
+
+WORDS = ("ما متى أين من الذي قال خرج التنظيم دمشق جنوب القافلة الجسر المطر where when "
+         "what who did the bridge vote rain road close isis leave").split()
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer Gemma 3 text model with a word-level tokenizer, saved as a folder
+    the way EmbeddingGemma's is (config.json, model.safetensors, tokenizer files)."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import Gemma3TextConfig, Gemma3TextModel, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-gemma")
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3}
+    for word in [*WORDS, "task:", "question", "answering", "|", "query:", "title:", "none",
+                 "text:"]:
+        vocab.setdefault(word, len(vocab))
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<bos> $A <eos>", pair="<bos> $A <eos> <bos> $B <eos>",
+        special_tokens=[("<bos>", 2), ("<eos>", 1)])
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<bos>", eos_token="<eos>",
+                            pad_token="<pad>", unk_token="<unk>").save_pretrained(folder)
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                              num_hidden_layers=3, num_attention_heads=2,
+                              num_key_value_heads=1, head_dim=16, pad_token_id=0,
+                              max_position_embeddings=512, use_bidirectional_attention=True,
+                              layer_types=["full_attention"] * 3)
+    Gemma3TextModel(config).save_pretrained(folder)
+    return folder
+
+
+def make_adapter(base: Path, folder: Path, layers: int = 2) -> Path:
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(1)
+    model = get_peft_model(truncated_classifier(base, layers),
+                           LoraConfig(r=2, task_type="SEQ_CLS", target_modules=["q_proj",
+                                                                                 "v_proj"]))
+    model.save_pretrained(str(folder))
+    write_manifest(folder, "tiny-gemma", base, layers, name="tiny-reader")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_adapter(tiny_base, tmp_path_factory.mktemp("tiny-reader"))
+
+
+def test_reader_scores_probabilities_per_sentence(tiny_base: Path, tiny_adapter: Path) -> None:
+    reader = GemmaReader(tiny_adapter, tiny_base)
+    sentences = ["خرج التنظيم من جنوب دمشق", "the bridge vote", "المطر", "rain road close"]
+    scores = reader.score("أين خرج التنظيم", sentences)
+    assert scores.shape == (4,)
+    assert np.all((scores >= 0) & (scores <= 1))
+    # Batching does not change a sentence's score; order of the others does not either.
+    one_by_one = [reader.score("أين خرج التنظيم", [s])[0] for s in sentences]
+    np.testing.assert_allclose(scores, one_by_one, atol=1e-5)
+    assert reader.score("أين", []).shape == (0,)
+    assert reader.describe()["name"] == "tiny-reader"
+
+
+def test_reader_refuses_other_base_weights(tiny_base: Path, tiny_adapter: Path,
+                                           tmp_path: Path) -> None:
+    other = tmp_path / "other-base"
+    other.mkdir()
+    for path in tiny_base.iterdir():
+        (other / path.name).write_bytes(path.read_bytes())
+    (other / "model.safetensors").write_bytes((tiny_base / "model.safetensors").read_bytes()
+                                              + b"\0")
+    with pytest.raises(ReaderError, match=r"trained on base weights .* ISNAD_READER=none"):
+        GemmaReader(tiny_adapter, other)
+
+
+def test_reader_refuses_damaged_or_missing_files(tiny_base: Path, tmp_path: Path) -> None:
+    folder = make_adapter(tiny_base, tmp_path / "r")
+    weights = folder / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10])
+    with pytest.raises(ReaderError, match=r"damaged .* ISNAD_READER=none"):
+        GemmaReader(folder, tiny_base)
+    weights.unlink()
+    with pytest.raises(ReaderError, match="missing"):
+        GemmaReader(folder, tiny_base)
+    (folder / "manifest.json").write_text("{not json")
+    with pytest.raises(ReaderError, match="cannot be read"):
+        GemmaReader(folder, tiny_base)
+    (folder / "manifest.json").unlink()
+    with pytest.raises(ReaderError, match=r"no manifest\.json"):
+        GemmaReader(folder, tiny_base)
+
+
+def test_shipped_reader_manifest_matches_its_files() -> None:
+    """The adapter inside the package is whole, small, and made for the base weights
+    Isnad fetches (the same SHA-256 embeddings/fetch.py checks)."""
+    folder = bundled_readers() / BUNDLED
+    manifest = load_manifest(folder)
+    assert manifest["base_sha256"] == SAFETENSORS_SHA256
+    for name in ADAPTER_FILES:
+        assert sha256_of(folder / name) == manifest["files"][name]
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    assert size <= 50 * 1024 * 1024
+    config = json.loads((folder / "adapter_config.json").read_text())
+    assert config["peft_type"] == "LORA"
+    assert manifest["command"].startswith("python bench/train_reader.py")
+    assert {"tydi", "arcd", "xquad-ar", "xquad-en"} <= set(manifest["data"])
+
+
+class _Scripted(Reader):
+    """Wraps the tiny reader and records what it was asked (to check the engine's use
+    of a real reader's scores, whatever they are)."""
+
+    def __init__(self, inner: Reader, fail: bool = False) -> None:
+        self.inner, self.fail, self.name = inner, fail, "tiny-reader"
+        self.asked: list[list[str]] = []
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray:
+        self.asked.append(list(sentences))
+        if self.fail:
+            raise ValueError("cannot tokenise")
+        return self.inner.score(question, sentences)
+
+
+def test_engine_orders_quotes_by_reader_and_abstains_on_it(
+        light_home: Path, light_encoder, tiny_base: Path, tiny_adapter: Path) -> None:
+    reader = _Scripted(GemmaReader(tiny_adapter, tiny_base))
+    engine = Engine(Index(IndexHome(light_home)), light_encoder, reader=reader)
+    answer = engine.ask("When is the bridge vote?", top=3)
+    assert answer.reader == "tiny-reader"
+    asked = reader.asked[-1]
+    assert len(asked) <= engine.settings.reader_candidates
+    probabilities = dict(zip(asked, reader.inner.score(answer.question, asked), strict=True))
+    shown = [q.text for q in answer.quotes]
+    # No diversity penalty by default: the quotes are the reader's best, in its order,
+    # and each quote's score is the reader's probability.
+    assert shown == sorted(probabilities, key=lambda t: -probabilities[t])[:len(shown)]
+    for quote in answer.quotes:
+        assert quote.score == pytest.approx(probabilities[quote.text], abs=1e-4)
+    # Abstention follows the reader's threshold, not the similarity one.
+    best = max(probabilities.values())
+    above = replace(engine.settings, reader_abstain_below=best + 1e-3, abstain_below=-1.0)
+    strict = Engine(Index(IndexHome(light_home)), light_encoder, settings=above, reader=reader)
+    assert not strict.ask("When is the bridge vote?").answered
+    below = replace(above, reader_abstain_below=best - 1e-3, abstain_below=2.0)
+    lenient = Engine(Index(IndexHome(light_home)), light_encoder, settings=below, reader=reader)
+    assert lenient.ask("When is the bridge vote?").answered
+
+
+def test_engine_falls_back_to_first_stage_when_reader_fails(
+        light_home: Path, light_encoder, tiny_base: Path, tiny_adapter: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    failing = _Scripted(GemmaReader(tiny_adapter, tiny_base), fail=True)
+    with_failing = Engine(Index(IndexHome(light_home)), light_encoder, reader=failing)
+    without = Engine(Index(IndexHome(light_home)), light_encoder)
+    answer = with_failing.ask("When is the bridge vote?")
+    assert answer.reader is None
+    assert "answering from the first stage" in caplog.text
+    assert [q.text for q in answer.quotes] == [
+        q.text for q in without.ask("When is the bridge vote?").quotes]
+    assert json.loads(answer.to_json())["reader"] is None
+
+
+def test_scores_follow_the_order_quotes_are_shown_in(light_home: Path, light_encoder) -> None:
+    engine = Engine(Index(IndexHome(light_home)), light_encoder)
+    for question in ("When is the bridge vote?", "Which road did the rain close?",
+                     "إلى أين خرج التنظيم؟"):
+        scores = [q.score for q in engine.ask(question, top=5).quotes]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_create_reader_choices(light_encoder) -> None:
+    assert create_reader("none", light_encoder) is None
+    assert create_reader("auto", light_encoder) is None  # the light model stays light
+    with pytest.raises(ReaderError, match="ISNAD_MODEL=embeddinggemma"):
+        create_reader(BUNDLED, light_encoder)
+
+
+def test_cli_unknown_reader_is_one_clear_line(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**cli_env, "ISNAD_READER": str(tmp_path / "no-such-reader"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "isnad", "ask", "When is the bridge vote?"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ISNAD_READER=none" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
