@@ -157,11 +157,7 @@ def markdown(report: dict, rows: list[dict]) -> str:
                       for name, figures in groups(report)]),
            "", f"## {eval_text('report_scores')}", "",
            f"![{eval_text('report_scores')}]({SCORES_PLOT})", "",
-           eval_text("report_scores_note", threshold=threshold_text(report),
-                     abstained_answerable=report["abstained_answerable"],
-                     answerable=report["answerable"],
-                     abstained_unanswerable=report["abstained_unanswerable"],
-                     unanswerable=report["unanswerable"]), ""]
+           scores_note(report), ""]
     misses = [r for r in rows if r["outcome"] == "miss"]
     wrongly_answered = [r for r in rows if r["outcome"] == "answered"]
     if misses:
@@ -174,6 +170,18 @@ def markdown(report: dict, rows: list[dict]) -> str:
                                 lambda r: f"{r['best_similarity']:.3f}")]
     out.append(eval_text("report_compare_hint", json=REPORT_JSON))
     return "\n".join(out) + "\n"
+
+
+def scores_note(report: dict) -> str:
+    if report["abstain_below"] is None:
+        return eval_text("report_scores_note_uncalibrated")
+    return eval_text("report_scores_note" if report["unanswerable"]
+                     else "report_scores_note_answerable_only",
+                     threshold=threshold_text(report),
+                     abstained_answerable=report["abstained_answerable"],
+                     answerable=report["answerable"],
+                     abstained_unanswerable=report["abstained_unanswerable"],
+                     unanswerable=report["unanswerable"])
 
 
 def question_table(rows: list[dict], extra_column: str, extra) -> list[str]:

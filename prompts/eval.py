@@ -68,12 +68,20 @@ EVAL_TEXT: dict[str, str] = {
                          "the first k quotes, i.e. in what `--top k` shows (the engine shows "
                          "fewer than k quotes when the later ones score far below the first). "
                          "Dashed in the plot: a gold article among the first k articles "
-                         "ranked, the most quoting could reach.",
+                         "ranked: the most quoting could reach.",
     "report_scores": "Abstention",
     "report_scores_note": "The engine abstains when no sentence is at least {threshold} "
                           "similar to the question: {abstained_answerable} of {answerable} "
                           "answerable and {abstained_unanswerable} of {unanswerable} "
                           "unanswerable questions here.",
+    "report_scores_note_uncalibrated": "This model has no abstention threshold (it was "
+                                       "never calibrated: bench/calibrate.py), so the "
+                                       "engine never abstains with it.",
+    "report_scores_note_answerable_only": "The engine abstains when no sentence is at least "
+                                          "{threshold} similar to the question: "
+                                          "{abstained_answerable} of {answerable} questions "
+                                          "here (all answerable: the set has no unanswerable "
+                                          "ones).",
     "report_misses": "Answerable questions without the answer in the top-{top} quotes "
                      "({count})",
     "report_wrongly_answered": "Unanswerable questions answered ({count})",
