@@ -15,8 +15,8 @@ then measures:
   the same question every 0.25 s until the bot quotes the new article: seconds from
   the add command's exit (the new version is published) to that answer.
 
-The figures go to bench/results/bot_latency-MODEL.json, with the CPU count and the
-load average (other programs on the machine change them a lot).
+The figures go to bench/results/bot_latency-MODEL.json, with the model, Isnad version,
+date, CPU count and load average (other programs on the machine change them a lot).
 
 Questions alternate between English and Arabic ones about the bundled articles. The
 light model (e5-small-q4) is the default so the figures compare across machines
@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from e2e.harness import BotProcess, Emulator, FakeUser  # noqa: E402
+
+from isnad.provenance import run_info  # noqa: E402
 
 TOKEN = "5550001:BENCH-latency"
 QUESTIONS = [
@@ -162,7 +164,7 @@ def main() -> int:
             emulator.stop()
 
     report = {
-        "model": args.model,
+        **run_info(args.model),  # model, isnad version, date
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine
         "startup_s": round(startup, 2),

@@ -5,9 +5,11 @@ Usage: python bench/quality.py [--model M ...] [--limit N] [--sets xquad-ar,xqua
 
 Reads XQuAD from ../shared/data/xquad (never copied into the project). Each run goes
 through the same code as `isnad eval`; results are printed as a table and saved to
-bench/results/quality-<model>.json. With --distractors N, the XQuAD sets are asked of
-an index that also holds SaudiNewsNet articles (the first ones, in archive order, until
-they make N passages), and results go to quality-<model>-distractors-N.json.
+bench/results/quality-<model>.json, one `isnad eval --json` report per set (each with the
+model, Isnad version, date and per-question outcomes: `isnad eval compare` reads it).
+With --distractors N, the XQuAD sets are asked of an index that also holds SaudiNewsNet
+articles (the first ones, in archive order, until they make N passages), and results go
+to quality-<model>-distractors-N.json.
 """
 
 from __future__ import annotations

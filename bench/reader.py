@@ -81,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from isnad.app import load_encoder, load_reader
-    from isnad.evaluate import eval_home, load_dataset, score
+    from isnad.evaluate import ask_one, eval_home, figures, load_dataset
     from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
@@ -102,7 +102,11 @@ def main() -> None:
             build_index(home, articles, encoder)
         for label, engine in engines(settings, encoder, reader, home, candidates):
             started = time.perf_counter()
-            report = score(engine, questions, 3)
+            rows = [ask_one(engine, q, 3) for q in questions]
+            report = figures(rows, 3)
+            report["misses"] = [r["id"] for r in rows if r["outcome"] == "miss"]
+            report["answered_unanswerable"] = [r["id"] for r in rows
+                                               if r["outcome"] == "answered"]
             report["seconds"] = round(time.perf_counter() - started, 1)
             results["sets"].setdefault(name, {})[label] = report
             print(f"{name:9} {label:22} AIQ@3={report['answer_in_quote@3']} "

@@ -14,7 +14,7 @@ In one run, with a fresh ISNAD_HOME (empty embedding cache) under --work:
    texts embedded (goal: 0);
 5. question latency (Engine.ask, median/p95 over XQuAD's Arabic questions) on the big
    index, alone and while `isnad index add` writes 20 new articles in another process.
-Writes bench/results/scale-<model>[-<limit>].json.
+Writes bench/results/scale-<model>[-<limit>].json (with the model, Isnad version and date).
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ def main() -> None:
 
     from isnad.corpus import read_articles, segment
     from isnad.embeddings import create_encoder
+    from isnad.provenance import run_info
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.index import Index, IndexHome
     from isnad.settings import Settings
@@ -113,7 +114,7 @@ def main() -> None:
     # Model files come from the user's home (the fetched EmbeddingGemma, if any).
     (work / "home" / "models").symlink_to(Settings().index_home.models_dir)
     env = {**os.environ, "ISNAD_HOME": str(work / "home"), "ISNAD_MODEL": args.model}
-    out: dict[str, object] = {"model": args.model}
+    out: dict[str, object] = run_info(args.model)  # model, isnad version, date
 
     records = [r for r in saudinewsnet() if r["text"].strip()]
     if args.limit:

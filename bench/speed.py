@@ -55,12 +55,13 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
 def bench_model(model: str) -> dict[str, object]:
     from isnad.app import load_encoder, read_corpus
     from isnad.corpus import bundled_corpus_dir, segment
+    from isnad.provenance import run_info
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.index import Index, IndexHome
     from isnad.retrieval.writer import build_index
     from isnad.settings import Settings
 
-    out: dict[str, object] = {"model": model}
+    out: dict[str, object] = run_info(model)  # model, isnad version, date
     settings = Settings(model=model)  # the model cache of ISNAD_HOME is reused
     encoder = load_encoder(settings, progress=False)
     articles = read_corpus([bundled_corpus_dir()]).articles

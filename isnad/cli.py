@@ -12,11 +12,14 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from isnad.corpus import ReadResult
 from isnad.embeddings import KNOWN_MODELS, EncoderError
 from isnad.prompts import t
+from isnad.prompts.eval import eval_text as eval_t
 from isnad.retrieval.index import Index, IndexError_, IndexMissing
 from isnad.retrieval.question import QuestionError
 from isnad.retrieval.reader import ReaderError
@@ -312,7 +315,22 @@ def articles_show(article_id: str, as_json: JsonOption = False) -> None:
     typer.echo("\n" + article.text)
 
 
-@app.command("eval")
+class _EvalGroup(TyperGroup):
+    """`isnad eval FILE …` runs an evaluation (the `run` command, named or not);
+    `isnad eval compare A B` compares two runs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(cls=_EvalGroup, no_args_is_help=True,
+                       help="Measure answer quality on a QA set, and compare two runs.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("run", short_help="Evaluate on a QA set (`isnad eval FILE` for short).")
 def evaluate(
     file: Annotated[Path, typer.Argument(help="QA set: Isnad JSONL or SQuAD/XQuAD JSON.")],
     questions: Annotated[Path | None, typer.Option(
@@ -322,20 +340,70 @@ def evaluate(
         help="Articles a JSONL set is about (default: the bundled corpus); for a SQuAD "
              "set, distractor articles indexed beside its paragraphs.")] = None,
     top: TopOption = None,
-    as_json: JsonOption = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the report as JSON (what `isnad eval compare` reads).")] = False,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    details: Annotated[Path | None, typer.Option(
+        help="Write one JSON line per question: question, language, gold, ranked quotes, "
+             "outcome (hit, miss; abstained, answered for unanswerable ones).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        help="Write a Markdown report with tables and PNG plots into this folder, beside "
+             "eval.json (needs matplotlib, the optional extra `report`).")] = None,
 ) -> None:
-    """Recall@1/5/10, MRR@10, answer-in-quote@3 and abstentions on a QA set."""
-    from .evaluate import run_eval
+    """Recall@1/5/10, MRR@10, answer-in-quote@k and abstentions on a QA set, overall and
+    per question language, with the model, reader, Isnad version, date and timing.
+    Compare two runs saved with --json (or --report): `isnad eval compare A.json B.json`."""
+    from . import eval_report
+    from .evaluate import evaluate_set, write_details
 
+    # Everything that can be refused is refused before the model loads.
+    if report is not None:
+        eval_report.require_matplotlib()
+    _prepare_outputs(details, report)
     settings = _settings()
-    report = run_eval(settings, file, questions, corpus or [], top or 3, limit)
+    evaluation = evaluate_set(settings, file, questions, corpus or [], top or 3, limit)
+    if details is not None:
+        write_details(details, evaluation.rows)
+        typer.echo(eval_t("wrote", path=details), err=True)
+    if report is not None:
+        written = eval_report.write_report(report, evaluation.report, evaluation.rows)
+        typer.echo(eval_t("wrote", path=written), err=True)
     if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False))
+        typer.echo(json.dumps(evaluation.report, ensure_ascii=False))
     else:
-        for key, value in report.items():
-            if key != "misses":
-                typer.echo(f"{key:>24}: {value}")
+        typer.echo(eval_report.summary_text(evaluation.report))
+
+
+def _prepare_outputs(details: Path | None, report: Path | None) -> None:
+    if details is not None and details.is_dir():
+        raise UserError(eval_t("details_is_folder", path=details))
+    if report is not None and report.exists() and not report.is_dir():
+        raise UserError(eval_t("report_is_file", path=report))
+    for folder in (details.parent if details else None, report):
+        if folder is None:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(eval_t("cannot_write", path=folder,
+                                   reason=exc.strerror or exc)) from None
+
+
+@eval_app.command("compare", short_help="Questions gained and lost between two runs, "
+                                         "and the change of every figure.")
+def eval_compare(
+    a: Annotated[Path, typer.Argument(help="The earlier run: `isnad eval --json` output, a "
+                                           "--report folder or a bench/results file.")],
+    b: Annotated[Path, typer.Argument(help="The later run, of the same kind.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Which questions B gained and lost against A (by question id), what changed in
+    abstention, and every figure of A and B with the difference."""
+    from .eval_compare import compare_files, render_comparison
+
+    diff = compare_files(a, b)
+    typer.echo(json.dumps(diff, ensure_ascii=False) if as_json
+               else render_comparison(diff, a, b))
 
 
 @app.command()

@@ -10,6 +10,11 @@ Two formats:
 Quote metrics (gold article in quotes, answer-in-quote) count the quotes the engine
 ranks first even where it would abstain; abstentions are counted on their own.
 
+A run gives a report (the figures, overall and per question language, with the model,
+reader, Isnad version, date and timing) and one row per question (gold, ranked quotes,
+outcome) for ``--details``; eval_report.py turns both into Markdown and plots, and
+eval_compare.py compares two reports.
+
 The evaluation index lives in ``ISNAD_HOME/eval/<dataset+model hash>`` apart from the
 user's index, and is reused between runs.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -33,7 +39,11 @@ from isnad.retrieval.writer import build_index
 
 from . import app as wiring
 from .errors import UserError
+from .provenance import run_info
 from .settings import Settings
+
+#: answer-in-quote@k is reported for k = 1 … CURVE_K (the report plots it).
+CURVE_K = 10
 
 
 @dataclass
@@ -43,6 +53,7 @@ class EvalQuestion:
     answers: list[str]
     article_ids: list[str]
     answerable: bool
+    language: str | None = None  # as the set states it; else the engine's detection
 
 
 def load_squad(path: Path) -> tuple[list[Article], list[EvalQuestion]]:
@@ -73,7 +84,8 @@ def load_jsonl(path: Path) -> list[EvalQuestion]:
                 id=str(item.get("id", number)), question=item["question"],
                 answers=list(item.get("answers", [])),
                 article_ids=list(item.get("article_ids", [])),
-                answerable=bool(item.get("answerable", bool(item.get("answers"))))))
+                answerable=bool(item.get("answerable", bool(item.get("answers")))),
+                language=item.get("language")))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise UserError(f"{path}:{number}: not a QA line ({exc})") from None
     return questions
@@ -114,62 +126,150 @@ def eval_home(settings: Settings, articles: list[Article], model: str) -> IndexH
 
 def run_eval(settings: Settings, file: Path, parallel: Path | None, corpus: list[Path],
              top: int, limit: int | None) -> dict[str, object]:
+    """The report alone (what bench/quality.py saves)."""
+    return evaluate_set(settings, file, parallel, corpus, top, limit).report
+
+
+@dataclass
+class Evaluation:
+    report: dict[str, object]
+    rows: list[dict[str, object]]  # one per question, in the set's order
+
+
+def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: list[Path],
+                 top: int, limit: int | None) -> Evaluation:
+    started = time.perf_counter()
     articles, questions = load_dataset(file, parallel, corpus)
     if limit:
         questions = questions[:limit]
     encoder = wiring.load_encoder(settings)
     home = eval_home(settings, articles, encoder.name)
+    index_seconds = None
     if not home.exists():
-        report = build_index(home, articles, encoder)
-        print(f"indexed {report.articles} articles in {report.seconds:.1f} s", file=sys.stderr)
+        print(f"indexing the {len(articles)} articles of this set with {encoder.name} "
+              "(once; later runs reuse the index)", file=sys.stderr)
+        built = build_index(home, articles, encoder)
+        index_seconds = round(built.seconds, 1)
+        print(f"indexed {built.articles} articles in {built.seconds:.1f} s", file=sys.stderr)
     engine = Engine(Index(home), encoder, reader=wiring.load_reader(settings, encoder),
                     max_question_chars=settings.max_question_chars)
-    return score(engine, questions, top)
-
-
-def score(engine: Engine, questions: list[EvalQuestion], top: int) -> dict[str, object]:
-    hits = {1: 0, 5: 0, 10: 0}
-    reciprocal: list[float] = []
-    answer_in_quote = gold_in_quotes = answerable = 0
-    abstained_answerable = abstained_unanswerable = unanswerable = 0
-    latencies: list[float] = []
-    misses: list[str] = []
-    for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr):
-        started = time.perf_counter()
-        # Quotes are scored as the engine ranks them, abstention as the engine decides:
-        # one number for each, instead of abstentions hiding in the quote metrics.
-        answer, ranked = engine.answer_and_rank(q.question, top=top, depth=10, abstain=False)
-        latencies.append(time.perf_counter() - started)
-        if not q.answerable:
-            unanswerable += 1
-            abstained_unanswerable += not answer.answered
-            continue
-        answerable += 1
-        gold = set(q.article_ids)
-        rank = next((i for i, a in enumerate(ranked, start=1) if a in gold), None)
-        for k in hits:
-            hits[k] += rank is not None and rank <= k
-        reciprocal.append(1.0 / rank if rank else 0.0)
-        abstained_answerable += not answer.answered
-        quoted = answer.quotes[:top]
-        gold_in_quotes += any(quote.article_id in gold for quote in quoted)
-        found = any(ans in quote.text for ans in q.answers for quote in quoted)
-        answer_in_quote += found
-        if not found:
-            misses.append(q.id)
-    n = max(answerable, 1)
-    return {
-        "questions": len(questions),
-        "answerable": answerable,
-        "recall@1": round(hits[1] / n, 4),
-        "recall@5": round(hits[5] / n, 4),
-        "recall@10": round(hits[10] / n, 4),
-        "mrr@10": round(sum(reciprocal) / n, 4),
-        f"gold_article_in_quotes@{top}": round(gold_in_quotes / n, 4),
-        f"answer_in_quote@{top}": round(answer_in_quote / n, 4),
-        "abstained_answerable": abstained_answerable,
-        "unanswerable": unanswerable,
-        "abstained_unanswerable": abstained_unanswerable,
-        "median_latency_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
-        "misses": misses,
+    asking = time.perf_counter()
+    rows = [ask_one(engine, q, top)
+            for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr, disable=None)]
+    questions_seconds = time.perf_counter() - asking
+    latencies = [row["latency_ms"] for row in rows]
+    report: dict[str, object] = {
+        **run_info(encoder.name),
+        "reader": reader_name(engine),
+        "dataset": {"file": str(file), "questions_file": str(parallel) if parallel else None,
+                    "corpus": [str(p) for p in corpus], "articles": len(articles),
+                    "limit": limit},
+        "top": top,
+        "abstain_below": engine.abstain_below,
+        "timing": {
+            "total_s": round(time.perf_counter() - started, 2),
+            "index_s": index_seconds,  # null: the evaluation index was already built
+            "questions_s": round(questions_seconds, 2),
+            "median_ms": round(statistics.median(latencies), 1) if latencies else None,
+            "p95_ms": round(_percentile(latencies, 0.95), 1) if latencies else None,
+            "cpus": os.cpu_count(),
+        },
+        **figures(rows, top),
+        "by_language": {language: figures([r for r in rows if r["language"] == language], top)
+                        for language in sorted({str(r["language"]) for r in rows})},
+        "misses": [r["id"] for r in rows if r["outcome"] == "miss"],
+        # What `isnad eval compare` needs to say which questions were gained and lost.
+        "outcomes": {r["id"]: {"hit": r["outcome"] == "hit" if r["answerable"] else None,
+                               "answered": r["answered"]} for r in rows},
     }
+    return Evaluation(report, rows)
+
+
+def reader_name(engine: Engine) -> str | None:
+    """The reader stage after retrieval, once the engine has one (``Engine.reader``):
+    the one place the report learns it; null while the engine has none."""
+    reader = getattr(engine, "reader", None)
+    if reader is None:
+        return None
+    return str(getattr(reader, "name", None) or type(reader).__name__)
+
+
+def ask_one(engine: Engine, q: EvalQuestion, top: int) -> dict[str, object]:
+    """One question's row: what was asked, the gold, the ranked quotes, the outcome."""
+    started = time.perf_counter()
+    # Quotes are scored as the engine ranks them, abstention as the engine decides:
+    # one number for each, instead of abstentions hiding in the quote metrics. The
+    # first k of CURVE_K quotes are the quotes `--top k` shows (the choice is greedy).
+    answer, ranked, evidence = engine.examine(q.question, top=max(top, CURVE_K), depth=10,
+                                              abstain=False)
+    latency_ms = 1000 * (time.perf_counter() - started)
+    gold = set(q.article_ids)
+    quotes = [{"rank": rank, "text": quote.text, "article_id": quote.article_id,
+               "start": quote.start, "end": quote.end, "score": quote.score,
+               "has_answer": any(a in quote.text for a in q.answers),
+               "gold_article": quote.article_id in gold}
+              for rank, quote in enumerate(answer.quotes, start=1)]
+    if q.answerable:
+        outcome = "hit" if any(quote["has_answer"] for quote in quotes[:top]) else "miss"
+    else:
+        outcome = "answered" if answer.answered else "abstained"
+    return {
+        "id": q.id, "question": q.question,
+        "language": q.language or answer.language, "detected_language": answer.language,
+        "answerable": q.answerable,
+        "gold": {"answers": q.answers, "article_ids": q.article_ids},
+        "outcome": outcome,
+        "answered": answer.answered,
+        # What the abstention threshold is compared with (the report plots it).
+        "best_similarity": round(evidence, 4),
+        "gold_rank": next((i for i, a in enumerate(ranked, start=1) if a in gold), None),
+        "ranked_articles": ranked,
+        "quotes": quotes,
+        "latency_ms": round(latency_ms, 1),
+    }
+
+
+def figures(rows: list[dict[str, object]], top: int) -> dict[str, object]:
+    """The metrics of a group of rows (all questions, or one language's)."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    n = max(len(answerable), 1)
+
+    def share(count: int) -> float:
+        return round(count / n, 4)
+
+    def recall(k: int) -> float:
+        return share(sum(r["gold_rank"] is not None and r["gold_rank"] <= k
+                         for r in answerable))
+
+    def answer_within(k: int) -> float:
+        return share(sum(any(q["has_answer"] for q in r["quotes"][:k]) for r in answerable))
+
+    latencies = [r["latency_ms"] for r in rows]
+    return {
+        "questions": len(rows),
+        "answerable": len(answerable),
+        "recall@1": recall(1),
+        "recall@5": recall(5),
+        "recall@10": recall(10),
+        "mrr@10": share(sum(1 / r["gold_rank"] for r in answerable if r["gold_rank"])),
+        f"gold_article_in_quotes@{top}": share(sum(
+            any(q["gold_article"] for q in r["quotes"][:top]) for r in answerable)),
+        f"answer_in_quote@{top}": share(sum(r["outcome"] == "hit" for r in answerable)),
+        "abstained_answerable": sum(not r["answered"] for r in answerable),
+        "unanswerable": len(unanswerable),
+        "abstained_unanswerable": sum(not r["answered"] for r in unanswerable),
+        "median_latency_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "answer_in_quote@k": {str(k): answer_within(k) for k in range(1, CURVE_K + 1)},
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def write_details(path: Path, rows: list[dict[str, object]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")

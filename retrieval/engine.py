@@ -99,20 +99,32 @@ class Engine:
         With ``abstain=False`` (evaluation only) the quotes are kept even when the
         engine would abstain, and ``answered`` tells whether it would have answered:
         quote choice and the abstention threshold are then measured separately."""
+        answer, articles, _ = self.examine(raw_question, top, depth, abstain)
+        return answer, articles
+
+    def examine(self, raw_question: str, top: int = 3, depth: int = 0, abstain: bool = True
+                ) -> tuple[Answer, list[str], float]:
+        """``answer_and_rank`` plus what the abstention threshold was compared with (see
+        ``best_similarity``), from one pass: what evaluation reports."""
         question, ranked, candidates = self._candidates(raw_question)
         articles = self._article_ranking(ranked, depth) if depth else []
-        return self._answer(question, candidates, top, abstain), articles
+        read = self._read(question, candidates) if self.reader is not None else None
+        evidence = (max((c.score for c in read), default=0.0) if read is not None else
+                    max((c.dense for c in candidates), default=0.0))
+        return self._answer(question, candidates, top, abstain, read), articles, evidence
 
     def best_similarity(self, raw_question: str) -> float:
         """What the abstention threshold is compared with (calibration.py fits on this):
         the reader's highest probability when there is a reader, else the closest
         candidate sentence's own similarity to the question."""
-        question, _, candidates = self._candidates(raw_question)
+        return self.examine(raw_question)[2]
+
+    @property
+    def abstain_below(self) -> float | None:
+        """The threshold in force: the reader's when there is a reader."""
         if self.reader is not None:
-            read = self._read(question, candidates)
-            if read is not None:
-                return max((c.score for c in read), default=0.0)
-        return max((c.dense for c in candidates), default=0.0)
+            return self.settings.reader_abstain_below
+        return self.settings.abstain_below
 
     def _candidates(self, raw_question: str
                     ) -> tuple[Question, list[tuple[int, float]], list[Candidate]]:
@@ -122,9 +134,10 @@ class Engine:
         return question, ranked, self._score_sentences(question, query, ranked)
 
     def _answer(self, question: Question, candidates: list[Candidate], top: int,
-                abstain: bool = True) -> Answer:
+                abstain: bool = True, read: list[Candidate] | None = None) -> Answer:
         s = self.settings
-        read = self._read(question, candidates) if self.reader is not None else None
+        if read is None and self.reader is not None:
+            read = self._read(question, candidates)
         if read is not None:
             candidates, threshold = read, s.reader_abstain_below
             relevant = [c for c in read if threshold is None or c.score >= threshold]
