@@ -12,6 +12,7 @@ from pathlib import Path
 
 from isnad.corpus import Article, ReadResult, bundled_corpus_dir, read_articles
 from isnad.embeddings import Encoder, canonical_model_name, create_encoder
+from isnad.embeddings.fetch import remove_stale_fetches
 from isnad.retrieval.engine import Engine
 from isnad.retrieval.index import Index, IndexHome
 from isnad.retrieval.writer import BuildReport, UpdateReport, build_index, update_index
@@ -24,8 +25,9 @@ def corpus_paths(settings: Settings, paths: Sequence[Path] = ()) -> list[Path]:
 
 
 def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
-    return create_encoder(canonical_model_name(settings.model), settings.index_home.models_dir,
-                          progress=progress)
+    models_dir = settings.index_home.models_dir
+    remove_stale_fetches(models_dir)  # whichever model is used now
+    return create_encoder(canonical_model_name(settings.model), models_dir, progress=progress)
 
 
 def read_corpus(paths: Sequence[Path]) -> ReadResult:
