@@ -15,10 +15,10 @@ from typing import Annotated
 import typer
 
 from isnad.corpus import ReadResult
-from isnad.embeddings import KNOWN_MODELS, EncoderError
+from isnad.embeddings import KNOWN_MODELS, EncoderError, canonical_model_name
 from isnad.prompts import t
-from isnad.retrieval.index import Index, IndexError_, IndexMissing
-from isnad.retrieval.question import QuestionError
+from isnad.retrieval.index import Index, IndexError_, IndexMissing, indexed_model
+from isnad.retrieval.question import QuestionError, prepare_question
 from isnad.retrieval.verify import verify_index
 from isnad.retrieval.writer import UpdateReport, stored_articles
 
@@ -57,6 +57,9 @@ def ask(
 ) -> None:
     """Answer QUESTION with verbatim, attributed quotes (or say there is none)."""
     settings = _settings()
+    if question != "-":
+        # A question that cannot be asked is refused before any model loads.
+        prepare_question(question, settings.max_question_chars)
     engine = wiring.open_engine(settings, progress=True)
     n = top or settings.top
     if question != "-":
@@ -178,6 +181,7 @@ def index_add(
     is embedded twice). Exit 1 if some input could not be read (the rest is added)."""
     settings = _settings()
     result = _read_or_fail(paths)
+    wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     report = wiring.update(settings.index_home, encoder, add=result.articles,
                            progress=not as_json)
@@ -193,6 +197,7 @@ def index_remove(
 ) -> None:
     """Remove articles by id (see `isnad articles list`). Exit 1 if an id is unknown."""
     settings = _settings()
+    wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     report = wiring.update(settings.index_home, encoder, remove=article_ids, progress=False)
     _print_update(report, encoder.name)
@@ -242,8 +247,16 @@ def index_verify(
     """Check that every vector has its catalog row and back, that all files load, and
     that the index was built with the configured model. Exit 1 on damage."""
     settings = _settings()
-    encoder = None if skip_model else wiring.load_encoder(settings, progress=False)
+    configured = canonical_model_name(settings.model)
+    indexed = indexed_model(settings.index_home)
+    other_model = indexed is not None and indexed != configured
+    # Another model's name already answers the model question: nothing to load.
+    encoder = None if skip_model or other_model else wiring.load_encoder(settings,
+                                                                       progress=False)
     report = verify_index(settings.index_home, encoder)
+    if other_model and not skip_model:
+        report.problems.insert(0, f"model: the index was built with {indexed!r}, the "
+                                  f"configured model is {configured!r}")
     if report.ok:
         typer.echo(f"ok: {report.articles} articles, {report.passages} passages, "
                    f"{report.sentences} sentences in {report.segments} segments "
@@ -274,6 +287,7 @@ def index_watch(
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder")
     settings = _settings()
+    wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     watch_folder(settings, encoder, folder, interval, once, echo=typer.echo)
 

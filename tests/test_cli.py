@@ -169,3 +169,40 @@ def test_fresh_home_builds_the_bundled_index_on_first_use(cli_env, tmp_path, lig
     assert result.returncode == 0, result.stderr
     assert "first use" in result.stderr
     assert IndexHome(Path(home)).exists()
+
+
+def no_model_env(cli_env: dict[str, str], home: Path, model: str) -> dict[str, str]:
+    """An environment where loading or fetching ``model`` fails fast and visibly
+    (no hub, an empty package index) instead of downloading 1.2 GB."""
+    empty_index = home.parent / "empty-index"
+    empty_index.mkdir(exist_ok=True)
+    return {**cli_env, "ISNAD_HOME": str(home), "ISNAD_MODEL": model, "HF_HUB_OFFLINE": "1",
+            "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(empty_index)}
+
+
+@pytest.mark.parametrize(("question", "fragment"), [("", "empty"), ("x" * 20_000, "too long")])
+def test_a_bad_question_is_refused_before_any_model_loads(cli_env, tmp_path, question,
+                                                          fragment):
+    # A model that cannot load: had it been tried, the error would be about the model.
+    home = tmp_path / "fresh"
+    env = no_model_env(cli_env, home, str(tmp_path / "no-such-model"))
+    result = run(["ask", question], env)
+    assert_clean_failure(result, 2)
+    assert fragment in result.stderr
+    assert not IndexHome(home).exists()  # nor was the first-use index built
+
+
+@pytest.mark.parametrize("args", [["ask", "Where is Yarmouk?"], ["chat"],
+                                  ["index", "add", "CORPUS"], ["index", "remove", "x"],
+                                  ["index", "verify"]])
+def test_an_index_of_another_model_is_refused_before_the_model_is_fetched(
+        cli_env, writable_home, args):
+    corpus = str(Path(__file__).resolve().parents[1] / "corpus" / "bundled")
+    env = no_model_env(cli_env, writable_home.root, "embeddinggemma")
+    result = run([corpus if a == "CORPUS" else a for a in args], env, stdin="")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "e5-small-q4" in result.stderr and "embeddinggemma" in result.stderr
+    assert "fetch" not in result.stderr
+    models = writable_home.models_dir
+    assert not models.exists() or not any(models.iterdir())
