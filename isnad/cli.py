@@ -62,9 +62,10 @@ def ask(
         prepare_question(question, settings.max_question_chars)
     engine = wiring.open_engine(settings, progress=True)
     n = top or settings.top
+    terminal = sys.stdout.isatty()
     if question != "-":
         answer = engine.ask(question, top=n)
-        typer.echo(answer.to_json() if as_json else render_answer(answer))
+        typer.echo(answer.to_json() if as_json else render_answer(answer, terminal))
         return
     failures = 0
     for line in sys.stdin:
@@ -72,7 +73,7 @@ def ask(
             continue
         try:
             answer = engine.ask(line.rstrip("\n"), top=n)
-            typer.echo(answer.to_json() if as_json else render_answer(answer) + "\n")
+            typer.echo(answer.to_json() if as_json else render_answer(answer, terminal) + "\n")
         except QuestionError as exc:
             # One bad line must not lose the answers to the others.
             failures += 1

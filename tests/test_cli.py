@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import terminal
 
 from isnad.retrieval.index import IndexHome
 
@@ -206,3 +207,27 @@ def test_an_index_of_another_model_is_refused_before_the_model_is_fetched(
     assert "fetch" not in result.stderr
     models = writable_home.models_dir
     assert not models.exists() or not any(models.iterdir())
+
+
+INVISIBLE = ("\u200e", "\u200f", "\u061c", "\u2066", "\u2067", "\u2068", "\u2069")
+
+
+def test_redirected_answers_copy_verbatim(cli_env):
+    question = "إلى أين كان من المقرر نقل عناصر تنظيم الدولة من جنوب دمشق؟"
+    quotes = json.loads(run(["ask", "--json", question], cli_env).stdout)["quotes"]
+    text = run(["ask", question], cli_env).stdout
+    assert not any(mark in text for mark in INVISIBLE)
+    for quote in quotes:
+        assert f"«{quote['text']}»" in text  # on one line, not wrapped
+    assert any(len(q["text"]) > 120 for q in quotes)  # long enough to have been wrapped
+
+
+def test_on_a_terminal_arabic_quotes_keep_their_direction_marks(cli_env):
+    result = terminal.run_on_terminal([*ISNAD, "ask", "أين مخيم اليرموك؟"], cli_env,
+                                      on_terminal=("stdout",))
+    assert result.returncode == 0, result.stderr
+    assert "\u200f\u2068«" in result.screen
+    quote_lines = [line for line in result.screen.splitlines()
+                   if line.strip() and not line.lstrip().startswith("—")]
+    visible = [sum(ch not in INVISIBLE for ch in line) for line in quote_lines]
+    assert len(quote_lines) > 3 and max(visible) <= 100  # wrapped to the terminal
