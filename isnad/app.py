@@ -17,6 +17,7 @@ from isnad.retrieval.engine import Engine
 from isnad.retrieval.index import Index, IndexHome, indexed_model, model_mismatch
 from isnad.retrieval.writer import BuildReport, UpdateReport, build_index, update_index
 
+from .progress import say
 from .settings import Settings
 
 
@@ -38,7 +39,9 @@ def refuse_other_model(settings: Settings) -> None:
 def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
     models_dir = settings.index_home.models_dir
     remove_stale_fetches(models_dir)  # whichever model is used now
-    return create_encoder(canonical_model_name(settings.model), models_dir, progress=progress)
+    name = canonical_model_name(settings.model)
+    say(f"loading model {name}…", progress)
+    return create_encoder(name, models_dir, progress=progress)
 
 
 def read_corpus(paths: Sequence[Path]) -> ReadResult:
