@@ -2,9 +2,12 @@
 
 Keeping them here (not in the code that decides *when* to say them) lets a translator
 or editor change wording without touching logic, and keeps both languages in step.
+A count that meets a noun is written ``{count|word}`` (see plurals.py).
 """
 
 from __future__ import annotations
+
+from .plurals import fill
 
 MESSAGES: dict[str, dict[str, str]] = {
     "no_answer": {
@@ -24,9 +27,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "السؤال لا يحتوي على كلمات، بل رموز فقط: اكتبه بالكلمات.",
     },
     "question_too_long": {
-        "en": "The question is too long ({length} characters; the limit is {limit}): "
+        "en": "The question is too long ({length|characters}; the limit is {limit}): "
               "ask it in a sentence or two.",
-        "ar": "السؤال طويل جداً ({length} حرفاً، والحد {limit}): اختصره في جملة أو جملتين.",
+        "ar": "السؤال طويل جداً ({length|characters}، والحد {limit}): اختصره في جملة أو جملتين.",
     },
     "article": {"en": "article", "ar": "المقال"},
     "untitled": {"en": "(untitled)", "ar": "(بلا عنوان)"},
@@ -42,5 +45,4 @@ MESSAGES: dict[str, dict[str, str]] = {
 def t(key: str, language: str = "en", **params: object) -> str:
     """The message ``key`` in ``language`` (Arabic for "ar", English otherwise)."""
     entry = MESSAGES[key]
-    text = entry["ar"] if language == "ar" else entry["en"]
-    return text.format(**params) if params else text
+    return fill(entry["ar"] if language == "ar" else entry["en"], language, params)
