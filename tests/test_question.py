@@ -66,6 +66,7 @@ def test_control_bidi_and_html_are_removed():
     # A lone name is too short to tell: the script's language is assumed.
     ("داعش", "ar"),
     ("Douma?", "en"),
+    ("Yarmouk?", "en"),
 ])
 def test_language_detection(text, language):
     assert detect_language(text) == language
