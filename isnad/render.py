@@ -11,6 +11,7 @@ the article's text.
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Sequence
@@ -78,7 +79,8 @@ def render_context(before: str, quote: str, after: str, terminal: bool = True,
     text from the first of them to the last."""
     if not terminal:
         return before + quote + after
-    # Bold marks the quote; wrapping is left to the terminal, since escape codes and
-    # isolates inside a line would make textwrap's widths wrong.
+    # Bold marks the quote (unless NO_COLOR); wrapping is left to the terminal, since
+    # escape codes and isolates inside a line would make textwrap's widths wrong.
     mark = RLM if has_arabic(quote) else ""
-    return mark + FSI + before + BOLD + quote + RESET + after + PDI
+    bold, reset = ("", "") if os.environ.get("NO_COLOR") else (BOLD, RESET)
+    return mark + FSI + before + bold + quote + reset + after + PDI

@@ -36,8 +36,52 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unknown_source": {"en": "outlet not stated", "ar": "المصدر غير مذكور"},
     "chat_intro": {
         "en": "Isnad — ask about the indexed Arabic news, in Arabic or English. "
-              "Empty line or Ctrl-D to quit.",
-        "ar": "إسناد — اسأل عن الأخبار المفهرسة بالعربية أو الإنجليزية. سطر فارغ أو Ctrl-D للخروج.",
+              ":help lists the commands; an empty line or Ctrl-D quits.",
+        "ar": "إسناد — اسأل عن الأخبار المفهرسة بالعربية أو الإنجليزية. "
+              "الأوامر في :help، وسطر فارغ أو Ctrl-D للخروج.",
+    },
+    "chat_help": {
+        "en": "Type a question, or:\n"
+              "  :more       further quotes for the last question\n"
+              "  :context N  quote N with the sentences around it (:context N 2: two each side)\n"
+              "  :help       this list\n"
+              "  :quit       leave (or an empty line, or Ctrl-D)\n"
+              "Arrow keys edit the line and go back through earlier questions.",
+        "ar": "اكتب سؤالاً، أو أحد الأوامر:\n"
+              "  :more       اقتباسات أخرى للسؤال الأخير\n"
+              "  :context N  الاقتباس رقم N مع الجمل المحيطة به (:context N 2: جملتان من كل جهة)\n"
+              "  :help       هذه القائمة\n"
+              "  :quit       الخروج (أو سطر فارغ، أو Ctrl-D)\n"
+              "تحرّر الأسهم السطر وتعيد الأسئلة السابقة.",
+    },
+    "chat_nothing_yet": {
+        "en": "Ask a question first.",
+        "ar": "اطرح سؤالاً أولاً.",
+    },
+    "chat_no_more": {
+        "en": "No further quotes for this question.",
+        "ar": "لا توجد اقتباسات أخرى لهذا السؤال.",
+    },
+    "chat_no_such_quote": {
+        "en": "There is no quote {number}: the quotes shown are 1 to {count}.",
+        "ar": "لا يوجد اقتباس رقم {number}: الاقتباسات المعروضة من 1 إلى {count}.",
+    },
+    "chat_context_usage": {
+        "en": "Write the quote's number, e.g. :context 2 (and how many sentences each side: "
+              ":context 2 3).",
+        "ar": "اكتب رقم الاقتباس، مثلاً :context 2 (وعدد الجمل من كل جهة: :context 2 3).",
+    },
+    "chat_unknown_command": {
+        "en": "Unknown command {command}: :help lists the commands.",
+        "ar": "أمر غير معروف {command}: الأوامر في :help.",
+    },
+    "chat_context_title": {
+        "en": "Quote {number} in its context:",
+        "ar": "الاقتباس {number} في سياقه:",
+    },
+    "chat_article_changed": {
+        "en": "That article has changed or left the index since: ask again.",
+        "ar": "تغيّر هذا المقال أو خرج من الفهرس منذ ذلك الحين: اطرح السؤال من جديد.",
     },
 }
 
