@@ -42,7 +42,7 @@ class Chat:
     def reply(self, line: str) -> str:
         if not line.startswith(":"):
             return self.ask(line)
-        command, *arguments = line[1:].split()
+        command, *arguments = line[1:].split() or [""]
         if command in {"more", "m"}:
             return self.more()
         if command in {"context", "c"}:

@@ -45,14 +45,14 @@ def test_context_is_the_stored_sentences_around_the_quote(cli_env, light_home):
 
 
 def test_commands_that_cannot_be_met_say_why_and_the_chat_goes_on(cli_env):
-    stdin = ":more\n:context 1\n" + f"{QUESTION}\n:context 9\n:context x\n:frob\n:help\n\n"
+    stdin = ":more\n:context 1\n" + f"{QUESTION}\n:context 9\n:context x\n:frob\n:\n:help\n\n"
     result = run(["chat"], cli_env, stdin=stdin)
     assert result.returncode == 0
     out = result.stdout
     assert "Ask a question first." in out
     assert "لا يوجد اقتباس رقم 9" in out
     assert ":context 2 3" in out  # the usage line
-    assert "أمر غير معروف :frob" in out
+    assert "أمر غير معروف :frob" in out and "أمر غير معروف ::" in out
     assert "\u200e" not in out and "\u200f" not in out  # piped: no direction marks
     assert ":more" in out and "Traceback" not in result.stderr
 
