@@ -15,7 +15,7 @@ where it stopped (CPU training takes hours on 2 cores):
    first stage's hardest sentences elsewhere (EmbeddingGemma similarity), never one
    that contains an answer. Written once to WORK/examples.jsonl.
 2. train: LoRA (q/k/v/o and MLP projections) + a one-logit head over EmbeddingGemma's
-   first ``--layers`` layers; per question a group of one positive and up to seven
+   first ``--layers`` layers; per question a group of one positive and up to five
    negatives; loss = binary cross-entropy (the probability the engine abstains on)
    + softmax cross-entropy over the group (the order). A checkpoint is written
    atomically to WORK/checkpoint-lL-rR.pt every ``--every`` steps and at each epoch end.
@@ -53,7 +53,7 @@ SOURCES = {
 }
 DEV_SHARE = 0.2
 XQUAD_TRAIN_ARTICLES = 24
-GROUP = 8  # one positive + up to seven negatives
+GROUP = 6  # one positive + up to five negatives
 
 
 @dataclass
@@ -335,8 +335,11 @@ def export(trainer: Trainer, args: argparse.Namespace, base_dir: Path, out: Path
               for name, path in SOURCES.items()},
         splits={"xquad": f"articles 0-{XQUAD_TRAIN_ARTICLES - 1} train, the rest held out",
                 "tydi, arcd": f"{DEV_SHARE:.0%} of titles (sha256 bucket) development"},
-        command="python bench/train_reader.py " + " ".join(sys.argv[1:]),
-        settings={k: v for k, v in vars(args).items() if k not in {"work", "out"}},
+        command=" ".join(["python bench/train_reader.py",
+                          *(a for a in sys.argv[1:] if a != "--export-only")]).strip(),
+        settings={k: v for k, v in vars(args).items()
+                  if k not in {"work", "out", "export_only", "threads"}},
+        complete=state["step"] >= state.get("total", state["step"]),
         examples=state.get("examples"),
         steps=state["step"],
         train_seconds=round(state.get("seconds", 0.0)),
@@ -350,7 +353,7 @@ def export(trainer: Trainer, args: argparse.Namespace, base_dir: Path, out: Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--layers", type=int, default=8)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=2e-4)
@@ -358,6 +361,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=50, help="steps between checkpoints")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--max-steps", type=int, default=None, help="stop early (smoke test)")
+    parser.add_argument("--export-only", action="store_true",
+                        help="export the latest checkpoint as it is (no training)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
     parser.add_argument("--work", type=Path, default=None,
@@ -395,16 +400,17 @@ def main() -> None:
     checkpoint = work / f"checkpoint-l{args.layers}-r{args.rank}.pt"
     steps_per_epoch = (len(train) + args.batch - 1) // args.batch
     total = steps_per_epoch * args.epochs
-    state = {"step": 0, "seconds": 0.0, "examples": len(train)}
+    state = {"step": 0, "seconds": 0.0, "examples": len(train), "total": total}
     if checkpoint.exists():
         state = trainer.load(checkpoint)
+        state["total"] = total
         print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
     warmup = max(1, total // 20)
     print("2/3 training", file=sys.stderr)
     started = time.perf_counter() - state["seconds"]
     with tqdm(total=total, initial=state["step"], desc="training", unit="step",
               file=sys.stderr, mininterval=10) as bar:
-        while state["step"] < total:
+        while state["step"] < total and not args.export_only:
             if args.max_steps is not None and state["step"] >= args.max_steps:
                 break
             epoch, offset = divmod(state["step"], steps_per_epoch)
@@ -421,7 +427,8 @@ def main() -> None:
             bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1, refresh=False)
             if state["step"] % args.every == 0 or state["step"] % steps_per_epoch == 0:
                 trainer.save(checkpoint, state)
-    trainer.save(checkpoint, state)
+    if not args.export_only:
+        trainer.save(checkpoint, state)
     print("3/3 development accuracy and export", file=sys.stderr)
     scores = accuracy_at_1(trainer, dev)
     for source, row in scores.items():

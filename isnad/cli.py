@@ -1,7 +1,9 @@
-"""The `isnad` command: ask, chat, index, articles, eval.
+"""The `isnad` command: ask, chat, index, articles, eval, bot, models.
 
 Errors a user can act on print one line to stderr and exit 2 (bad input) or 1 (an
 index or model problem); no traceback reaches the terminal unless ISNAD_DEBUG=1.
+Output meant for people (tables, wrapped quotes) is written only to a terminal; a
+pipe or a file gets plain lines a script can read (TSV, JSON, verbatim quotes).
 """
 
 from __future__ import annotations
@@ -9,35 +11,81 @@ from __future__ import annotations
 import json
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
 import click
 import typer
+from rich.filesize import decimal as human_size
 from typer.core import TyperGroup
 
 from isnad.corpus import ReadResult
-from isnad.embeddings import KNOWN_MODELS, EncoderError
+from isnad.embeddings import KNOWN_MODELS, EncoderError, canonical_model_name
 from isnad.prompts import t
 from isnad.prompts.eval import eval_text as eval_t
-from isnad.retrieval.index import Index, IndexError_, IndexMissing
-from isnad.retrieval.question import QuestionError
+from isnad.retrieval.index import Index, IndexError_, IndexMissing, indexed_model
+from isnad.retrieval.question import QuestionError, prepare_question
 from isnad.retrieval.reader import ReaderError
 from isnad.retrieval.verify import verify_index
 from isnad.retrieval.writer import UpdateReport, stored_articles
 
+from . import __version__
 from . import app as wiring
+from .chat import Chat, run_chat
 from .errors import UserError
-from .render import render_answer
-from .settings import Settings
+from .render import render_answer, terminal_width
+from .settings import Settings, env_name
+from .tables import format_table
+
+
+def settings_help(*fields: str, bot: bool = False) -> str:
+    """The epilog of a command's --help: each setting it reads, with what it means."""
+    lines = ["Settings (environment variables, or a .env file in the working directory):"]
+    lines += [f"{env_name(f)}: {Settings.model_fields[f].description}" for f in fields]
+    if bot:
+        from isnad.bot.config import BotSettings
+
+        for name, field in BotSettings.model_fields.items():
+            meaning = field.description or "see the README's bot settings"
+            lines.append(f"ISNAD_BOT_{name.upper()}: {meaning} (default {field.default})")
+    lines.append("ISNAD_DEBUG=1: show the traceback of an unexpected error")
+    return "\n\n".join(lines)
+
+
+ENGINE = ("home", "model", "top", "max_question_chars", "corpus")
+HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(help="Isnad: ask Arabic news, get verbatim, attributed quotes.",
                   no_args_is_help=True, pretty_exceptions_enable=False,
-                  add_completion=False)
-index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True)
-articles_app = typer.Typer(help="The indexed articles.", no_args_is_help=True)
+                  context_settings=HELP, rich_markup_mode="markdown",
+                  epilog="Each command's --help lists the settings (ISNAD_*) it reads. "
+                         "Shell completion: isnad --install-completion.")
+index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True,
+                        context_settings=HELP, rich_markup_mode="markdown")
+articles_app = typer.Typer(help="The indexed articles.", no_args_is_help=True,
+                           context_settings=HELP, rich_markup_mode="markdown")
 app.add_typer(index_app, name="index")
 app.add_typer(articles_app, name="articles")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        try:
+            number = version("isnad")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = __version__
+        typer.echo(f"isnad {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print Isnad's version and exit.")] = False,
+) -> None:
+    """Isnad: ask Arabic news, get verbatim, attributed quotes."""
 
 TopOption = Annotated[int | None, typer.Option("--top", "-n", min=1, max=20,
                                                help="Quotes per answer (default 3).")]
@@ -52,7 +100,7 @@ def _err(message: str) -> None:
     typer.echo(f"isnad: {message}", err=True)
 
 
-@app.command()
+@app.command(epilog=settings_help(*ENGINE))
 def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads one per line "
                                                  "from stdin.")],
@@ -61,11 +109,15 @@ def ask(
 ) -> None:
     """Answer QUESTION with verbatim, attributed quotes (or say there is none)."""
     settings = _settings()
+    if question != "-":
+        # A question that cannot be asked is refused before any model loads.
+        prepare_question(question, settings.max_question_chars)
     engine = wiring.open_engine(settings, progress=True)
     n = top or settings.top
+    terminal = sys.stdout.isatty()
     if question != "-":
         answer = engine.ask(question, top=n)
-        typer.echo(answer.to_json() if as_json else render_answer(answer))
+        typer.echo(answer.to_json() if as_json else render_answer(answer, terminal))
         return
     failures = 0
     for line in sys.stdin:
@@ -73,7 +125,7 @@ def ask(
             continue
         try:
             answer = engine.ask(line.rstrip("\n"), top=n)
-            typer.echo(answer.to_json() if as_json else render_answer(answer) + "\n")
+            typer.echo(answer.to_json() if as_json else render_answer(answer, terminal) + "\n")
         except QuestionError as exc:
             # One bad line must not lose the answers to the others.
             failures += 1
@@ -87,24 +139,16 @@ def ask(
         raise typer.Exit(2)
 
 
-@app.command()
-def chat() -> None:
-    """An interactive question loop on the same engine (the model loads once)."""
+@app.command(epilog=settings_help(*ENGINE))
+def chat(top: TopOption = None) -> None:
+    """Ask one question after another on one loaded model; :more shows further quotes,
+    :context N the sentences around quote N, :help the rest. On a terminal, arrow keys
+    edit the line and recall earlier questions (kept in ISNAD_HOME/chat-history)."""
     settings = _settings()
     engine = wiring.open_engine(settings)
     typer.echo(t("chat_intro", "en") + "\n" + t("chat_intro", "ar"))
-    while True:
-        try:
-            line = input("\n? ")
-        except (EOFError, KeyboardInterrupt):
-            typer.echo("")
-            return
-        if not line.strip():
-            return
-        try:
-            typer.echo(render_answer(engine.ask(line, top=settings.top)))
-        except QuestionError as exc:
-            typer.echo(t(exc.key, exc.language, **exc.params))
+    chat_session = Chat(engine, top or settings.top, terminal=sys.stdout.isatty())
+    run_chat(chat_session, settings.home / "chat-history", typer.echo)
 
 
 def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> None:
@@ -154,7 +198,7 @@ def _read_or_fail(sources: list[Path]) -> ReadResult:
     return result
 
 
-@index_app.command("build")
+@index_app.command("build", epilog=settings_help("home", "model", "corpus"))
 def index_build(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Files, folders or .jsonl (default: ISNAD_CORPUS or the bundled corpus).")] = None,
@@ -172,7 +216,7 @@ def index_build(
         raise typer.Exit(1)
 
 
-@index_app.command("add")
+@index_app.command("add", epilog=settings_help("home", "model"))
 def index_add(
     paths: Annotated[list[Path], typer.Argument(
         help="Files, folders, .jsonl or HTML pages to add.")],
@@ -182,6 +226,7 @@ def index_add(
     is embedded twice). Exit 1 if some input could not be read (the rest is added)."""
     settings = _settings()
     result = _read_or_fail(paths)
+    wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     report = wiring.update(settings.index_home, encoder, add=result.articles,
                            progress=not as_json)
@@ -191,12 +236,13 @@ def index_add(
         raise typer.Exit(1)
 
 
-@index_app.command("remove")
+@index_app.command("remove", epilog=settings_help("home", "model"))
 def index_remove(
     article_ids: Annotated[list[str], typer.Argument(help="Ids of the articles to remove.")],
 ) -> None:
     """Remove articles by id (see `isnad articles list`). Exit 1 if an id is unknown."""
     settings = _settings()
+    wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     report = wiring.update(settings.index_home, encoder, remove=article_ids, progress=False)
     _print_update(report, encoder.name)
@@ -204,7 +250,7 @@ def index_remove(
         raise typer.Exit(1)
 
 
-@index_app.command("rebuild")
+@index_app.command("rebuild", epilog=settings_help("home", "model"))
 def index_rebuild() -> None:
     """Index the stored articles again from scratch, e.g. after changing ISNAD_MODEL
     (vectors already in the cache for that model are reused)."""
@@ -215,9 +261,10 @@ def index_rebuild() -> None:
     _print_update(report, encoder.name)
 
 
-@index_app.command("status")
+@index_app.command("status", epilog=settings_help("home"))
 def index_status(as_json: JsonOption = False) -> None:
-    """Articles, passages, model, last change and size on disk of the current index."""
+    """Articles, passages, model, last change and size on disk of the current index: a
+    table on a terminal, `key: value` lines (size in bytes) when piped, or JSON."""
     settings = _settings()
     index = Index(settings.index_home)
     status = {
@@ -232,12 +279,16 @@ def index_status(as_json: JsonOption = False) -> None:
     }
     if as_json:
         typer.echo(json.dumps(status, ensure_ascii=False))
+    elif sys.stdout.isatty():
+        rows = [("size on disk", human_size(value)) if key == "bytes" else (key, str(value))
+                for key, value in status.items()]
+        typer.echo(format_table(rows, width=terminal_width()))
     else:
         for key, value in status.items():
             typer.echo(f"{key:>9}: {value}")
 
 
-@index_app.command("verify")
+@index_app.command("verify", epilog=settings_help("home", "model"))
 def index_verify(
     skip_model: Annotated[bool, typer.Option(
         "--skip-model", help="Do not load the configured model to compare fingerprints.")
@@ -246,8 +297,16 @@ def index_verify(
     """Check that every vector has its catalog row and back, that all files load, and
     that the index was built with the configured model. Exit 1 on damage."""
     settings = _settings()
-    encoder = None if skip_model else wiring.load_encoder(settings, progress=False)
+    configured = canonical_model_name(settings.model)
+    indexed = indexed_model(settings.index_home)
+    other_model = indexed is not None and indexed != configured
+    # Another model's name already answers the model question: nothing to load.
+    encoder = None if skip_model or other_model else wiring.load_encoder(settings,
+                                                                       progress=False)
     report = verify_index(settings.index_home, encoder)
+    if other_model and not skip_model:
+        report.problems.insert(0, f"model: the index was built with {indexed!r}, the "
+                                  f"configured model is {configured!r}")
     if report.ok:
         typer.echo(f"ok: {report.articles} articles, {report.passages} passages, "
                    f"{report.sentences} sentences in {report.segments} segments "
@@ -264,7 +323,7 @@ def index_verify(
     raise typer.Exit(1)
 
 
-@index_app.command("watch")
+@index_app.command("watch", epilog=settings_help("home", "model"))
 def index_watch(
     folder: Annotated[Path, typer.Argument(help="Folder to watch for new or changed files.")],
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between scans.")] = 2.0,
@@ -278,6 +337,7 @@ def index_watch(
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder")
     settings = _settings()
+    wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     watch_folder(settings, encoder, folder, interval, once, echo=typer.echo)
 
@@ -289,20 +349,34 @@ def _open_index() -> Index:
     return Index(settings.index_home)
 
 
-@articles_app.command("list")
+FIRST_USE = ("home", "model", "corpus")  # the articles commands build on first use
+
+
+@articles_app.command("list", epilog=settings_help(*FIRST_USE))
 def articles_list(as_json: JsonOption = False) -> None:
-    """One line per indexed article: id, outlet, date, title."""
-    for article in _open_index().catalog.articles():
-        if as_json:
+    """The indexed articles (id, outlet, date, title): a table on a terminal, one
+    tab-separated line each when piped, or JSON lines."""
+    articles = _open_index().catalog.articles()
+    if as_json:
+        for article in articles:
             typer.echo(json.dumps({k: v for k, v in article.to_dict().items() if k != "text"},
                                   ensure_ascii=False))
-        else:
-            typer.echo("\t".join([article.id, article.source or "-", article.published or "-",
-                                  article.title or "-"]))
+        return
+    rows = [(a.id, a.source or "-", a.published or "-", a.title or "-") for a in articles]
+    if sys.stdout.isatty():
+        typer.echo(format_table(rows, headers=("id", "outlet", "date", "title"),
+                                width=terminal_width(), bold=not os.environ.get("NO_COLOR")))
+        return
+    for row in rows:
+        typer.echo("\t".join(row))
 
 
-@articles_app.command("show")
-def articles_show(article_id: str, as_json: JsonOption = False) -> None:
+@articles_app.command("show", epilog=settings_help(*FIRST_USE))
+def articles_show(
+    article_id: Annotated[str, typer.Argument(
+        help="The article's id, as `isnad articles list` and every quote show it.")],
+    as_json: JsonOption = False,
+) -> None:
     """One article with its metadata and clean text (the text quotes are cut from)."""
     article = _open_index().catalog.article(article_id)
     if article is None:
@@ -406,7 +480,8 @@ def eval_compare(
                else render_comparison(diff, a, b))
 
 
-@app.command()
+@app.command(epilog=settings_help(*ENGINE, "telegram_bot_token", "telegram_base_url",
+                                  "admin_ids", bot=True))
 def bot(
     webhook_url: Annotated[str | None, typer.Option(
         envvar="ISNAD_WEBHOOK_URL",
@@ -426,16 +501,25 @@ def bot(
     raise typer.Exit(run_bot(_settings(), webhook_url, webhook_secret, listen, port, base_url))
 
 
-@app.command()
+@app.command(epilog=settings_help("home", "model"))
 def models() -> None:
-    """The embedding models Isnad knows by short name (ISNAD_MODEL)."""
+    """The embedding models Isnad knows by short name; * marks the one in use
+    (ISNAD_MODEL)."""
+    settings = _settings()
+    in_use = canonical_model_name(settings.model)
     for name, description in KNOWN_MODELS.items():
-        typer.echo(f"{name:18} {description}")
+        typer.echo(f"{'*' if name == in_use else ' '} {name:18} {description}")
+    if in_use not in KNOWN_MODELS:
+        typer.echo(f"* {in_use:18} (ISNAD_MODEL: a sentence-transformers hub name or folder)")
+    indexed = indexed_model(settings.index_home)
+    if indexed is not None and indexed != in_use:
+        typer.echo(f"The index in {settings.index_home.root} was built with {indexed}: "
+                   f"`ISNAD_MODEL={in_use} isnad index rebuild` to use {in_use}.")
 
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="isnad")
     except UserError as exc:
         _err(str(exc))
         sys.exit(exc.exit_code)

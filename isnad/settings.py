@@ -18,25 +18,34 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISNAD_", env_file=".env", extra="ignore",
                                       populate_by_name=True)
 
-    #: Where the index, the model cache and the bot's state live.
-    home: Path = Field(default_factory=lambda: platformdirs.user_data_path("isnad"))
-    #: Embedding model: embeddinggemma (default), e5-small-q4 (light), use-multilingual,
-    #: a sentence-transformers hub name, or a local folder.
-    model: str = DEFAULT_MODEL
-    #: Reader that re-reads the best candidate sentences with the question (see
-    #: retrieval/reader.py): auto (Isnad's own with embeddinggemma, none otherwise),
-    #: none, isnad-gemma, a trained reader's folder, or a CrossEncoder name.
-    reader: str = "auto"
-    #: Quotes per answer.
-    top: int = Field(default=3, ge=1, le=20)
-    max_question_chars: int = Field(default=1000, ge=10)
-    #: Article folders or files that `isnad index build` and the bot's /reindex scan;
-    #: empty means the bundled corpus. Comma-separated in the environment.
-    corpus: Annotated[list[Path], NoDecode] = Field(default_factory=list)
-    #: Telegram (see bot/): token without prefix, as BotFather's docs name it.
-    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_base_url: str | None = None
-    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Each description is shown in the --help of the commands the setting affects.
+    home: Path = Field(default_factory=lambda: platformdirs.user_data_path("isnad"),
+                       description="where the index, the model cache and the bot's state "
+                                   "live (default: ~/.local/share/isnad)")
+    model: str = Field(default=DEFAULT_MODEL,
+                       description="embedding model: embeddinggemma (default), e5-small-q4 "
+                                   "(light), use-multilingual, a sentence-transformers hub "
+                                   "name or a local folder; `isnad models` lists them")
+    reader: str = Field(default="auto",
+                        description="reader that re-reads the best candidate sentences with "
+                                    "the question: auto (Isnad's own with embeddinggemma, "
+                                    "none otherwise), none, isnad-gemma, a trained reader's "
+                                    "folder, or a CrossEncoder name")
+    top: int = Field(default=3, ge=1, le=20, description="quotes per answer (default 3)")
+    max_question_chars: int = Field(default=1000, ge=10,
+                                    description="longer questions are refused (default 1000)")
+    corpus: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated article folders or files that `isnad index build`, "
+                    "a first use and the bot's /reindex read (default: the bundled articles)")
+    # Telegram (see bot/): the token without prefix, as BotFather's docs name it.
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, alias="TELEGRAM_BOT_TOKEN", description="the bot's token from @BotFather")
+    telegram_base_url: str | None = Field(
+        default=None, description="Bot API server root (default: Telegram's)")
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated Telegram user ids that may use /stats and /reindex")
 
     @field_validator("corpus", mode="before")
     @classmethod
@@ -60,3 +69,9 @@ class Settings(BaseSettings):
     @cached_property
     def index_home(self) -> IndexHome:
         return IndexHome(self.home)
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a Settings field."""
+    alias = Settings.model_fields[field].alias
+    return alias or "ISNAD_" + field.upper()

@@ -2,10 +2,13 @@
 
 Same shape as ``messages.py`` (key → {"en", "ar"}). The strings are plain text: the
 bot HTML-escapes every one of them before it adds its own markup, so a translator
-never has to think about Telegram's HTML (and cannot break it).
+never has to think about Telegram's HTML (and cannot break it). A count that meets a
+noun is written ``{count|word}`` (see plurals.py).
 """
 
 from __future__ import annotations
+
+from .plurals import fill
 
 BOT_MESSAGES: dict[str, dict[str, str]] = {
     # -- /start and /help ------------------------------------------------------------
@@ -18,7 +21,7 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
               "إن لم تذكر المقالات الجواب قال ذلك.",
     },
     "start_corpus": {
-        "en": "The index holds {articles} articles from {outlets} outlets. {dates}",
+        "en": "The index holds {articles|articles} from {outlets|outlets}. {dates}",
         "ar": "عدد المقالات في الفهرس: {articles}، وعدد المصادر: {outlets}. {dates}",
     },
     "start_dates": {
@@ -118,9 +121,10 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
     },
     # -- limits and errors -----------------------------------------------------------
     "rate_limited": {
-        "en": "You are asking faster than I can answer well: please wait {seconds} s "
-              "and ask again.",
-        "ar": "أسئلتك أسرع مما أستطيع الإجابة عنه جيداً: انتظر {seconds} ثانية ثم اسأل من جديد.",
+        "en": "You are asking faster than I can answer well: please wait "
+              "{seconds|seconds} and ask again.",
+        "ar": "أسئلتك أسرع مما أستطيع الإجابة عنه جيداً: انتظر {seconds|seconds} ثم اسأل "
+              "من جديد.",
     },
     "error": {
         "en": "Sorry, something went wrong while answering. Please try again in a moment.",
@@ -136,7 +140,7 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
               "({answered} answered with quotes)\nMedian latency: {median} ms\n"
               "Feedback: 👍 {up} · 👎 {down}",
         "ar": "المقالات: {articles}\nالفقرات: {passages}\nالأسئلة: {questions} "
-              "(أُجيب عن {answered} منها باقتباسات)\nوسيط زمن الإجابة: {median} مللي ثانية\n"
+              "(أُجيب عن {answered} منها باقتباسات)\nوسيط زمن الإجابة (مللي ثانية): {median}\n"
               "التقييمات: 👍 {up} · 👎 {down}",
     },
     "reindex_started": {
@@ -151,7 +155,7 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Index updated in {seconds} s: {added} added, {replaced} changed, {unchanged} "
               "unchanged, {duplicates} duplicates, {skipped} skipped. Now {articles} articles "
               "({passages} passages); new questions use it.",
-        "ar": "حُدّث الفهرس في {seconds} ثانية: الجديد {added}، المعدَّل {replaced}، "
+        "ar": "حُدّث الفهرس في {seconds|seconds}: الجديد {added}، المعدَّل {replaced}، "
               "غير المتغير {unchanged}، المكرر {duplicates}، المتخطّى {skipped}. "
               "المقالات الآن {articles} (الفقرات {passages})؛ الأسئلة الجديدة تستخدمه.",
     },
@@ -169,5 +173,4 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
 def bot_t(key: str, language: str = "en", **params: object) -> str:
     """The bot message ``key`` in ``language`` (Arabic for "ar", English otherwise)."""
     entry = BOT_MESSAGES[key]
-    text = entry["ar"] if language == "ar" else entry["en"]
-    return text.format(**params) if params else text
+    return fill(entry["ar"] if language == "ar" else entry["en"], language, params)

@@ -56,6 +56,13 @@ class ModelMismatch(IndexError_):
     pass
 
 
+def model_mismatch(indexed: str, configured: str) -> ModelMismatch:
+    return ModelMismatch(
+        f"the index was built with model {indexed!r}, not {configured!r} (ISNAD_MODEL): "
+        f"set ISNAD_MODEL={indexed}, or rebuild the index for {configured} with "
+        f"`ISNAD_MODEL={configured} isnad index rebuild`")
+
+
 @dataclass(frozen=True)
 class IndexHome:
     """Paths under ``ISNAD_HOME``."""
@@ -95,6 +102,23 @@ class IndexHome:
     def writer_lock(self, timeout: float = 0) -> FileLock:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.index_dir / ".lock"), timeout=timeout)
+
+
+def indexed_model(home: IndexHome) -> str | None:
+    """The model the current index was built with, read from its catalog alone (no
+    vectors, no model): None when there is no index or its catalog cannot be read
+    (opening the index then says what is wrong)."""
+    if not home.current.exists():
+        return None
+    try:
+        catalog = Catalog(home.current.resolve() / "catalog.sqlite", readonly=True)
+        try:
+            model = catalog.meta("model")
+        finally:
+            catalog.close()
+    except Exception:  # sqlite raises several kinds for a damaged file
+        return None
+    return str(model) if model else None
 
 
 @dataclass

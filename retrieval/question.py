@@ -13,7 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .arabic import ENGLISH_STOPWORDS
+from .language import detect_language
+
+__all__ = ["Question", "QuestionError", "clean_question", "detect_language",
+           "prepare_question"]
 
 # Bidi embeddings/overrides/isolates and other invisible format characters; ZWNJ/ZWJ
 # (U+200C/D) are kept out too: they only shape letters, never change words.
@@ -21,15 +24,6 @@ _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u0
 _TAG = re.compile(r"<[^>\n]{0,200}>")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_PERSIAN_ONLY = re.compile("[پچژگکی]")
-_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
-_OTHER_LATIN_WORDS = frozenset("""
-le la les des du une est que qui dans pour avec où quand pourquoi comment el los las del
-por para una qué dónde cuándo cómo quién der die das und ist nicht wer wo wann warum wie
-ein eine il lo gli che dove quando perché chi o os um uma onde quem porque bir ve ne
-nerede neden nasıl kim
-""".split())
 
 
 class QuestionError(ValueError):
@@ -44,22 +38,6 @@ class QuestionError(ValueError):
 class Question:
     text: str
     language: str  # "ar", "en" or "other"
-
-
-def detect_language(text: str) -> str:
-    """Arabic, English, or another language, by script and by common function words."""
-    arabic = len(_ARABIC.findall(text))
-    latin = len(_LATIN.findall(text))
-    letters = len(_WORD.findall(text))
-    if arabic and arabic >= latin:
-        # Persian and Urdu share the script; their own letters give them away.
-        return "other" if len(_PERSIAN_ONLY.findall(text)) >= 2 else "ar"
-    if latin and latin >= (letters - arabic - latin):
-        words = re.findall(r"[a-zà-ÿ]+", text.lower())
-        english = sum(w in ENGLISH_STOPWORDS for w in words)
-        foreign = sum(w in _OTHER_LATIN_WORDS for w in words)
-        return "other" if foreign > english else "en"
-    return "other"
 
 
 def clean_question(raw: str) -> str:

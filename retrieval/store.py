@@ -304,6 +304,12 @@ class Catalog:
                                 (first_sid, last_sid))
         return [SentenceRow(*row) for row in rows]
 
+    def article_sentences(self, article_id: str) -> list[SentenceRow]:
+        """The sentences of one article, in text order."""
+        rows = self._db.execute("SELECT * FROM sentences WHERE article_id = ? ORDER BY start",
+                                (article_id,))
+        return [SentenceRow(*row) for row in rows]
+
 
 class EmbeddingCache:
     """text hash → vector, for one model fingerprint. Safe to share between generations:

@@ -22,9 +22,8 @@ import os
 import re
 import secrets
 import shutil
-import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from tqdm import tqdm
 from ..corpus.model import Article, Passage, Problem, Span, id_problem
 from ..corpus.segment import segment
 from ..embeddings.base import Encoder
+from ..progress import progress_bar
 from .arabic import terms
 from .dedup import SignatureSet, minhash
 from .index import (
@@ -129,10 +129,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def embed_texts(texts: Sequence[str], encoder: Encoder, cache: EmbeddingCache,
-                report: UpdateReport, on_batch: Callable[[int], None] | None = None,
+                report: UpdateReport, progress: bool = False,
                 batch_size: int = 32) -> np.ndarray:
     """Vectors for ``texts``, taken from the cache where present, else encoded in batches
-    (each batch is committed to the cache at once, so an interrupted build resumes)."""
+    (each batch is committed to the cache at once, so an interrupted build resumes).
+    ``progress`` shows a bar of the texts being embedded, on a terminal only."""
     hashes = [text_hash(t) for t in texts]
     known = cache.get_many(sorted(set(hashes)))
     todo: dict[str, str] = {}
@@ -143,14 +144,15 @@ def embed_texts(texts: Sequence[str], encoder: Encoder, cache: EmbeddingCache,
     report.embedded += len(todo)
     started = time.perf_counter()
     items = list(todo.items())
-    for start in range(0, len(items), batch_size):
-        batch = items[start:start + batch_size]
-        vectors = encoder.encode_documents([text for _, text in batch], batch_size)
-        cache.put_many(zip([key for key, _ in batch], vectors, strict=True))
-        known.update(zip([key for key, _ in batch], vectors, strict=True))
-        if on_batch:
-            on_batch(len(batch))
-        _pause_point("embedding")
+    with progress_bar(progress and bool(items), total=len(items), desc="embedding",
+                      unit="text", leave=False) as bar:
+        for start in range(0, len(items), batch_size):
+            batch = items[start:start + batch_size]
+            vectors = encoder.encode_documents([text for _, text in batch], batch_size)
+            cache.put_many(zip([key for key, _ in batch], vectors, strict=True))
+            known.update(zip([key for key, _ in batch], vectors, strict=True))
+            bar.update(len(batch))
+            _pause_point("embedding")
     report.encode_seconds += time.perf_counter() - started
     if not texts:
         return np.zeros((0, encoder.dim), dtype=np.float32)
@@ -365,13 +367,12 @@ class _Update:
                 passage_texts.append(article.text[passage.start:passage.end])
                 self.next_pid += 1
         texts = passage_texts + sentence_texts
-        # The bar counts articles; within a batch it moves with the texts embedded.
-        step = len(batch) / max(len(texts), 1)
-        done = (bar.n + len(batch)) if bar is not None else 0
-        moved = (lambda n: bar.update(n * step)) if bar is not None else None
-        vectors = embed_texts(texts, self.encoder, self.cache, self.report, on_batch=moved)
-        if bar is not None:  # the texts the cache answered count too
-            bar.update(done - bar.n)
+        # The article bar moves once the batch is embedded; meanwhile a bar of its own
+        # counts the texts (a first build is one batch of a few articles, minutes long).
+        vectors = embed_texts(texts, self.encoder, self.cache, self.report,
+                              progress=bar is not None and not bar.disable)
+        if bar is not None:
+            bar.update(len(batch))
         passage_vectors, sentence_vectors = np.split(vectors, [len(passage_texts)])
         self.builder.add([r.pid for r in passage_rows], passage_vectors, passage_texts,
                          [r.sid for r in sentence_rows], sentence_vectors)
@@ -471,10 +472,8 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
             for article_id in remove:
                 (report.removed if update.remove(article_id) else report.not_found).append(
                     article_id)
-            with tqdm(total=total, desc="indexing", unit="article", disable=not progress,
-                      file=sys.stderr, dynamic_ncols=True,
-                      bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} [{elapsed}<{remaining}]"
-                      if total else None) as bar:
+            with progress_bar(progress, total=total, desc="indexing",
+                              unit="article") as bar:
                 for article in add:
                     if not update.offer(article, bar):  # nothing to embed: counts at once
                         bar.update(1)

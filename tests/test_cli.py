@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import terminal
 
 from isnad.retrieval.index import IndexHome
 
@@ -169,3 +170,64 @@ def test_fresh_home_builds_the_bundled_index_on_first_use(cli_env, tmp_path, lig
     assert result.returncode == 0, result.stderr
     assert "first use" in result.stderr
     assert IndexHome(Path(home)).exists()
+
+
+def no_model_env(cli_env: dict[str, str], home: Path, model: str) -> dict[str, str]:
+    """An environment where loading or fetching ``model`` fails fast and visibly
+    (no hub, an empty package index) instead of downloading 1.2 GB."""
+    empty_index = home.parent / "empty-index"
+    empty_index.mkdir(exist_ok=True)
+    return {**cli_env, "ISNAD_HOME": str(home), "ISNAD_MODEL": model, "HF_HUB_OFFLINE": "1",
+            "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(empty_index)}
+
+
+@pytest.mark.parametrize(("question", "fragment"), [("", "empty"), ("x" * 20_000, "too long")])
+def test_a_bad_question_is_refused_before_any_model_loads(cli_env, tmp_path, question,
+                                                          fragment):
+    # A model that cannot load: had it been tried, the error would be about the model.
+    home = tmp_path / "fresh"
+    env = no_model_env(cli_env, home, str(tmp_path / "no-such-model"))
+    result = run(["ask", question], env)
+    assert_clean_failure(result, 2)
+    assert fragment in result.stderr
+    assert not IndexHome(home).exists()  # nor was the first-use index built
+
+
+@pytest.mark.parametrize("args", [["ask", "Where is Yarmouk?"], ["chat"],
+                                  ["index", "add", "CORPUS"], ["index", "remove", "x"],
+                                  ["index", "verify"]])
+def test_an_index_of_another_model_is_refused_before_the_model_is_fetched(
+        cli_env, writable_home, args):
+    corpus = str(Path(__file__).resolve().parents[1] / "corpus" / "bundled")
+    env = no_model_env(cli_env, writable_home.root, "embeddinggemma")
+    result = run([corpus if a == "CORPUS" else a for a in args], env, stdin="")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "e5-small-q4" in result.stderr and "embeddinggemma" in result.stderr
+    assert "fetch" not in result.stderr
+    models = writable_home.models_dir
+    assert not models.exists() or not any(models.iterdir())
+
+
+INVISIBLE = ("\u200e", "\u200f", "\u061c", "\u2066", "\u2067", "\u2068", "\u2069")
+
+
+def test_redirected_answers_copy_verbatim(cli_env):
+    question = "إلى أين كان من المقرر نقل عناصر تنظيم الدولة من جنوب دمشق؟"
+    quotes = json.loads(run(["ask", "--json", question], cli_env).stdout)["quotes"]
+    text = run(["ask", question], cli_env).stdout
+    assert not any(mark in text for mark in INVISIBLE)
+    for quote in quotes:
+        assert f"«{quote['text']}»" in text  # on one line, not wrapped
+    assert any(len(q["text"]) > 120 for q in quotes)  # long enough to have been wrapped
+
+
+def test_on_a_terminal_arabic_quotes_keep_their_direction_marks(cli_env):
+    result = terminal.run_on_terminal([*ISNAD, "ask", "أين مخيم اليرموك؟"], cli_env,
+                                      on_terminal=("stdout",))
+    assert result.returncode == 0, result.stderr
+    assert "\u200f\u2068«" in result.screen
+    quote_lines = [line for line in result.screen.splitlines()
+                   if line.strip() and not line.lstrip().startswith("—")]
+    visible = [sum(ch not in INVISIBLE for ch in line) for line in quote_lines]
+    assert len(quote_lines) > 3 and max(visible) <= 100  # wrapped to the terminal

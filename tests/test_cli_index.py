@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import terminal
 from test_cli import ISNAD, run
 
 from isnad.retrieval.index import Index, IndexHome
@@ -129,3 +131,25 @@ def test_index_commands_need_an_index(cli_env, tmp_path: Path):
         result = run(args, env)
         assert result.returncode == 1, (args, result.stderr)
         assert "isnad index build" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_build_into_a_pipe_prints_its_result_and_nothing_else(cli_env, tmp_path):
+    env = {**cli_env, "ISNAD_HOME": str(tmp_path / "home")}  # empty cache: all embedded
+    result = subprocess.run([*ISNAD, "index", "build"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no bar, no status line
+    assert "5 added" in result.stdout and "texts embedded" in result.stdout
+
+
+def test_a_build_on_a_terminal_says_what_it_does_with_counts_and_rate(cli_env, tmp_path):
+    # MiniLM loads through transformers, whose own "Loading weights" bar must not show.
+    env = {**cli_env, "ISNAD_HOME": str(tmp_path / "home"), "ISNAD_MODEL": "minilm"}
+    result = terminal.run_on_terminal([*ISNAD, "index", "build"], env,
+                                      on_terminal=("stderr",))
+    assert result.returncode == 0, result.screen
+    assert "loading model minilm" in result.screen
+    assert "Loading weights" not in result.screen
+    assert re.search(r"embedding: .*\d+/\d+ .*(text/s|s/text)", result.screen)
+    assert re.search(r"indexing: 100%.*5/5 .*(article/s|s/article)", result.screen)
+    assert "5 added" in result.stdout
