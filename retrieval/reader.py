@@ -261,7 +261,8 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     """The reader ``spec`` names (ISNAD_READER), to work beside ``encoder``:
 
     - ``auto`` (default): Isnad's own reader where the encoder is EmbeddingGemma (its
-      base), none for the other encoders (the light ones stay light);
+      base) and the package ships it, none for the other encoders (the light ones
+      stay light);
     - ``none``: no reader;
     - ``isnad-gemma``: Isnad's own reader, shipped in the package;
     - a folder with a ``manifest.json``: a reader made by bench/train_reader.py;
@@ -270,7 +271,8 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     spec = spec.strip()
     base_dir = getattr(encoder, "folder", None)
     is_gemma = getattr(encoder, "name", None) == "embeddinggemma"
-    if spec.lower() == "none" or (spec.lower() == "auto" and not is_gemma):
+    shipped = (bundled_readers() / BUNDLED / "manifest.json").is_file()
+    if spec.lower() == "none" or (spec.lower() == "auto" and not (is_gemma and shipped)):
         return None
     folder: Path | None = None
     if spec.lower() in {"auto", BUNDLED}:
