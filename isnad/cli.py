@@ -53,7 +53,7 @@ def settings_help(*fields: str, bot: bool = False) -> str:
     return "\n\n".join(lines)
 
 
-ENGINE = ("home", "model", "top", "max_question_chars", "corpus")
+ENGINE = ("home", "model", "reader", "top", "max_question_chars", "corpus")
 HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(help="Isnad: ask Arabic news, get verbatim, attributed quotes.",
@@ -404,7 +404,8 @@ eval_app = typer.Typer(cls=_EvalGroup, no_args_is_help=True,
 app.add_typer(eval_app, name="eval")
 
 
-@eval_app.command("run", short_help="Evaluate on a QA set (`isnad eval FILE` for short).")
+@eval_app.command("run", epilog=settings_help("home", "model", "reader"),
+                  short_help="Evaluate on a QA set (`isnad eval FILE` for short).")
 def evaluate(
     file: Annotated[Path, typer.Argument(help="QA set: Isnad JSONL or SQuAD/XQuAD JSON.")],
     questions: Annotated[Path | None, typer.Option(

@@ -19,7 +19,8 @@ from isnad.bot.config import BotSettings
 from isnad.cli import app
 from isnad.settings import Settings, env_name
 
-ENGINE = ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_TOP", "ISNAD_MAX_QUESTION_CHARS", "ISNAD_CORPUS"]
+ENGINE = ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_READER", "ISNAD_TOP", "ISNAD_MAX_QUESTION_CHARS",
+          "ISNAD_CORPUS"]
 AFFECTS = {
     ("ask",): ENGINE,
     ("chat",): ENGINE,
