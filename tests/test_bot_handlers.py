@@ -484,3 +484,23 @@ def test_base_url_accepts_a_server_root_or_a_bot_prefix():
     assert api_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot",
                                                  "http://127.0.0.1:8081/file/bot")
     assert api_urls("http://127.0.0.1:8081/bot/") == api_urls("http://127.0.0.1:8081")
+
+
+# -- hostile start-up settings (issue 16) --------------------------------------------------
+def test_a_password_in_the_base_url_never_shows(tmp_path, capsys):
+    settings = Settings(home=tmp_path, telegram_bot_token=TOKEN, _env_file=None,
+                        telegram_base_url="http://isnad:pa55-word@127.0.0.1:9")
+    assert run_bot(settings) == 1  # nothing listens on port 9
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "127.0.0.1:9" in err
+    assert "pa55-word" not in err
+
+
+@pytest.mark.parametrize("token", ["123456:abc/def", "123456:abc?x=1", "123456:abc#frag",
+                                   "123456:abc def"])
+def test_a_token_with_url_characters_is_bad_input(tmp_path, capsys, token):
+    settings = Settings(home=tmp_path, telegram_bot_token=token, _env_file=None,
+                        telegram_base_url="http://127.0.0.1:9")
+    assert run_bot(settings) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in err and token not in err

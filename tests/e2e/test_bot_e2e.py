@@ -320,16 +320,19 @@ def test_the_token_never_reaches_the_log(main_bot):
 
 
 # -- start-up, tokens and the webhook ----------------------------------------------------------
-def run_briefly(emulator: Emulator, token: str | None, home: Path,
-                *args: str) -> subprocess.CompletedProcess[str]:
+def run_briefly(emulator: Emulator, token: str | None, home: Path, *args: str,
+                base_url: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "ISNAD_HOME": str(home), "ISNAD_MODEL": "e5-small-q4"}
     if token is not None:
         env["TELEGRAM_BOT_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "isnad.bot", "--base-url", emulator.url,
-                           *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "isnad.bot", "--base-url",
+                           base_url or emulator.url, *args],
+                          env=env, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("token", [None, "", "0:revoked-token-value", "not a token"])
+@pytest.mark.parametrize("token", [None, "", "0:revoked-token-value", "not a token",
+                                   "1234567:E2E/../../getMe", "1234567:E2E?x=1",
+                                   "1234567:E2E#part"])
 def test_missing_or_rejected_token_exits_2_with_one_line(emulator, e2e_home, token):
     result = run_briefly(emulator, token, e2e_home)
     assert result.returncode == 2, result.stderr
@@ -337,6 +340,15 @@ def test_missing_or_rejected_token_exits_2_with_one_line(emulator, e2e_home, tok
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     if token:
         assert token not in result.stderr + result.stdout
+
+
+def test_a_password_in_the_base_url_is_never_echoed(emulator, e2e_home):
+    """A Bot API server behind HTTP basic authentication: its password is a secret too."""
+    with_password = emulator.url.replace("http://", "http://isnad:pa55-word@")
+    result = run_briefly(emulator, "0:revoked-token-value", e2e_home, base_url=with_password)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and f"127.0.0.1:{emulator.port}" in result.stderr
+    assert "pa55-word" not in result.stderr + result.stdout
 
 
 def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e2e_home,
