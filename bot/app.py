@@ -45,7 +45,7 @@ from .keyboards import CONTEXT, MORE, SOURCES, VOTE
 from .limits import QuestionLimiter
 from .reload import start_following, stop_following
 from .state import KEY, BotState
-from .store import BotStore
+from .store import BotStore, BotStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +290,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     except NetworkError as exc:
         _fail(f"cannot reach the Bot API at {where}: {redactor.redact(str(exc))[:300]}")
         return 1
-    except (IndexError_, EncoderError) as exc:
+    except (IndexError_, EncoderError, BotStoreError) as exc:
         _fail(str(exc))
         return 1
     except Exception as exc:

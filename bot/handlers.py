@@ -175,8 +175,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     language = ui_language(answer.language)
     header = t("other_language", language) if answer.language == "other" else None
     if answer.answered:
-        token = state.store.save_answer(chat.id, answer.question, answer.language,
-                                        answer.quotes)
+        token = state.store.save_answer(chat.id, user.id if user else None, answer.question,
+                                        answer.language, answer.quotes)
         rendered = answer_parts(answer.quotes, language, header=header)
         parts = [(p.html, answer_keyboard(token, p.quotes, language,
                                           more=i == len(rendered) - 1))

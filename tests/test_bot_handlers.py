@@ -6,8 +6,10 @@ with fixed answers (the real one is exercised end to end in tests/e2e)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -152,10 +154,11 @@ def settings(tmp_path: Path) -> Settings:
                     _env_file=None)
 
 
-@pytest.fixture()
-async def bot(settings: Settings):
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings, engine: FakeEngine | None = None):
+    """The real Application over ``engine`` (the standard FakeEngine by default)."""
     request = RecordingRequest()
-    engine = FakeEngine()
+    engine = engine or FakeEngine()
     application = build_application(settings, engine, BotSettings(questions_per_minute=10),
                                     request=request)
     await application.initialize()
@@ -163,6 +166,12 @@ async def bot(settings: Settings):
         yield application, request, engine
     finally:
         await application.shutdown()
+
+
+@pytest.fixture()
+async def bot(settings: Settings):
+    async with running_bot(settings) as running:
+        yield running
 
 
 _ids = iter(range(1, 10**6))
@@ -484,6 +493,39 @@ def test_base_url_accepts_a_server_root_or_a_bot_prefix():
     assert api_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot",
                                                  "http://127.0.0.1:8081/file/bot")
     assert api_urls("http://127.0.0.1:8081/bot/") == api_urls("http://127.0.0.1:8081")
+
+
+# -- bot.sqlite is private (issue 16) -----------------------------------------------------
+def token_of(params: dict[str, Any]) -> str:
+    """The answer's token, from its More button."""
+    return next(d for d in buttons(params) if d.startswith("m:")).split(":")[1]
+
+
+def modes(*paths: Path) -> list[int]:
+    return [p.stat().st_mode & 0o777 for p in paths]
+
+
+async def test_bot_state_is_readable_by_its_owner_only(tmp_path):
+    umask = os.umask(0o022)  # the usual default, under which files are world-readable
+    try:
+        home = tmp_path / "new" / "home"
+        settings = Settings(home=home, telegram_bot_token=TOKEN, _env_file=None)
+        async with running_bot(settings) as (application, request, _):
+            await process(application, message_update("Where did they go?"))
+            await process(application, callback_update(f"v:{token_of(request.sent()[0])}:0:1"))
+            files = [home / "bot.sqlite"] + [p for p in (home / "bot.sqlite-wal",
+                                                         home / "bot.sqlite-shm") if p.exists()]
+            assert modes(home, *files) == [0o700] + [0o600] * len(files)
+        older = tmp_path / "older"  # a file an earlier version left world-readable
+        older.mkdir()
+        sqlite3.connect(older / "bot.sqlite").close()
+        (older / "bot.sqlite").chmod(0o644)
+        settings = Settings(home=older, telegram_bot_token=TOKEN, _env_file=None)
+        async with running_bot(settings):
+            assert modes(older / "bot.sqlite") == [0o600]
+    finally:
+        os.umask(umask)
+
 
 
 # -- hostile start-up settings (issue 16) --------------------------------------------------

@@ -351,6 +351,19 @@ def test_a_password_in_the_base_url_is_never_echoed(emulator, e2e_home):
     assert "pa55-word" not in result.stderr + result.stdout
 
 
+def test_a_bot_sqlite_from_a_newer_isnad_stops_the_bot_with_one_line(emulator, e2e_home,
+                                                                   tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(e2e_home, home, symlinks=True, ignore=shutil.ignore_patterns("bot.sqlite*"))
+    with sqlite3.connect(home / "bot.sqlite") as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    result = run_briefly(emulator, "7654321:E2E-newer-store", home)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "newer Isnad" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e2e_home,
                                                                      tmp_path):
     """The emulator's own webhook mode crashes when a secret is set, so this test plays
