@@ -41,7 +41,8 @@ from isnad.settings import Settings
 
 from . import admin, handlers
 from .config import BotSettings
-from .keyboards import CONTEXT, MORE, SOURCES, VOTE
+from .deeplinks import ENCODED, PLAIN
+from .keyboards import ARTICLE, BACK, CONTEXT, MORE, PICK, SOURCES, VOTE
 from .limits import QuestionLimiter
 from .reload import start_following, stop_following
 from .state import KEY, BotState
@@ -141,7 +142,7 @@ async def post_init(application: Application) -> None:
     API server without setMyCommands must not stop the bot."""
     for language in ("en", "ar"):
         commands = [BotCommand(name, bot_t(f"command_{name}", language))
-                    for name in ("start", "help", "sources", "ask")]
+                    for name in ("start", "help", "sources", "article", "ask", "forget")]
         try:
             await application.bot.set_my_commands(
                 commands, language_code=None if language == "en" else language)
@@ -193,10 +194,15 @@ def build_application(settings: Settings, engine: Engine,
         executor=ThreadPoolExecutor(bot_settings.workers, thread_name_prefix="isnad-engine"),
     )
 
+    # A deep link from an attribution: "/start article_<id>" (as in PTB's deeplinking.py).
+    application.add_handler(CommandHandler(
+        "start", handlers.start_article, filters.Regex(f"^/start ({PLAIN}|{ENCODED})")))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("article", handlers.article_command))
     application.add_handler(CommandHandler("ask", handlers.ask_command))
+    application.add_handler(CommandHandler("forget", handlers.forget))
     application.add_handler(CommandHandler("stats", admin.stats_command))
     application.add_handler(CommandHandler("reindex", admin.reindex_command))
     application.add_handler(MessageHandler(
@@ -210,8 +216,12 @@ def build_application(settings: Settings, engine: Engine,
     application.add_handler(CallbackQueryHandler(handlers.context_button,
                                                  pattern=f"^{CONTEXT}:"))
     application.add_handler(CallbackQueryHandler(handlers.vote_button, pattern=f"^{VOTE}:"))
+    application.add_handler(CallbackQueryHandler(handlers.pick_button, pattern=f"^{PICK}:"))
+    application.add_handler(CallbackQueryHandler(handlers.back_button, pattern=f"^{BACK}:"))
     application.add_handler(CallbackQueryHandler(handlers.sources_button,
                                                  pattern=f"^{SOURCES}:"))
+    application.add_handler(CallbackQueryHandler(handlers.article_button,
+                                                 pattern=f"^{ARTICLE}:"))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
     application.add_error_handler(handlers.error_handler)
     return application
