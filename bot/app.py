@@ -11,10 +11,11 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import secrets
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -40,11 +41,12 @@ from isnad.settings import Settings
 
 from . import admin, handlers
 from .config import BotSettings
-from .keyboards import CONTEXT, MORE, SOURCES, VOTE
+from .deeplinks import ENCODED, PLAIN
+from .keyboards import ARTICLE, BACK, CONTEXT, MORE, PICK, SOURCES, VOTE
 from .limits import QuestionLimiter
 from .reload import start_following, stop_following
 from .state import KEY, BotState
-from .store import BotStore
+from .store import BotStore, BotStoreError
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +97,34 @@ def configure_logging(*secrets: str) -> RedactToken:
 
 
 # -- the application ----------
+#: What BotFather hands out: the bot's id, a colon, then URL-safe characters. Anything
+#: else (a "/", "?" or "#" above all) would change the request URL it is put in.
+TOKEN_FORMAT = re.compile(r"\d+:[A-Za-z0-9_-]+")
+
+
 def bot_token(settings: Settings) -> str:
     """The token without the stray spaces or newline a copy and paste leaves."""
     token = settings.telegram_bot_token
     return token.get_secret_value().strip() if token else ""
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password of a base URL such as ``http://user:password@host`` (HTTP basic
+    authentication in front of a Bot API server), as written and decoded."""
+    password = urlsplit(url).password if url else None
+    return [password, unquote(password)] if password else []
+
+
+def shown_url(url: str) -> str:
+    """``url`` as errors may show it: without user name and password."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def api_urls(base_url: str) -> tuple[str, str]:
@@ -116,7 +142,7 @@ async def post_init(application: Application) -> None:
     API server without setMyCommands must not stop the bot."""
     for language in ("en", "ar"):
         commands = [BotCommand(name, bot_t(f"command_{name}", language))
-                    for name in ("start", "help", "sources", "ask")]
+                    for name in ("start", "help", "sources", "article", "ask", "forget")]
         try:
             await application.bot.set_my_commands(
                 commands, language_code=None if language == "en" else language)
@@ -168,10 +194,15 @@ def build_application(settings: Settings, engine: Engine,
         executor=ThreadPoolExecutor(bot_settings.workers, thread_name_prefix="isnad-engine"),
     )
 
+    # A deep link from an attribution: "/start article_<id>" (as in PTB's deeplinking.py).
+    application.add_handler(CommandHandler(
+        "start", handlers.start_article, filters.Regex(f"^/start ({PLAIN}|{ENCODED})")))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
     application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("article", handlers.article_command))
     application.add_handler(CommandHandler("ask", handlers.ask_command))
+    application.add_handler(CommandHandler("forget", handlers.forget))
     application.add_handler(CommandHandler("stats", admin.stats_command))
     application.add_handler(CommandHandler("reindex", admin.reindex_command))
     application.add_handler(MessageHandler(
@@ -185,8 +216,12 @@ def build_application(settings: Settings, engine: Engine,
     application.add_handler(CallbackQueryHandler(handlers.context_button,
                                                  pattern=f"^{CONTEXT}:"))
     application.add_handler(CallbackQueryHandler(handlers.vote_button, pattern=f"^{VOTE}:"))
+    application.add_handler(CallbackQueryHandler(handlers.pick_button, pattern=f"^{PICK}:"))
+    application.add_handler(CallbackQueryHandler(handlers.back_button, pattern=f"^{BACK}:"))
     application.add_handler(CallbackQueryHandler(handlers.sources_button,
                                                  pattern=f"^{SOURCES}:"))
+    application.add_handler(CallbackQueryHandler(handlers.article_button,
+                                                 pattern=f"^{ARTICLE}:"))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
     application.add_error_handler(handlers.error_handler)
     return application
@@ -229,13 +264,17 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
         _fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather on Telegram and "
               "export the token it gives you")
         return 2
+    if not TOKEN_FORMAT.fullmatch(token):
+        _fail("TELEGRAM_BOT_TOKEN is not a bot token (digits, a colon, then letters, digits, "
+              "_ and -): copy it again from @BotFather (/mybots → API Token)")
+        return 2
+    base_url = base_url or settings.telegram_base_url
+    where = shown_url(base_url) if base_url else "https://api.telegram.org"
     # Telegram sends the webhook secret in a header with every update, and PTB's webhook
     # server refuses anything without it. A random one is fine: set_webhook tells
     # Telegram the new one at every start.
     secret = (webhook_secret or secrets.token_urlsafe(32)) if webhook_url else None
-    redactor = configure_logging(token, *([secret] if secret else []))
-    base_url = base_url or settings.telegram_base_url
-    where = base_url or "https://api.telegram.org"
+    redactor = configure_logging(token, *([secret] if secret else []), *url_secrets(base_url))
 
     quiet_openmp()
     # One loop for the check and for PTB's run_* (which reuses the current loop).
@@ -261,7 +300,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     except NetworkError as exc:
         _fail(f"cannot reach the Bot API at {where}: {redactor.redact(str(exc))[:300]}")
         return 1
-    except (IndexError_, EncoderError) as exc:
+    except (IndexError_, EncoderError, BotStoreError) as exc:
         _fail(str(exc))
         return 1
     except Exception as exc:

@@ -3,7 +3,8 @@
 Questions arrive as private messages, group messages that mention or reply to the
 bot, ``/ask``, and inline queries; all go through ``answer_question`` (or its inline
 twin), which applies the per-user limit, runs the engine on a worker thread and
-sends the rendered parts. Buttons under an answer come back as callback queries.
+sends the rendered parts. Buttons under an answer come back as callback queries;
+they act only in the chat the question was asked in (``answer_behind``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import TypeVar
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
-    Message,
+    MaybeInaccessibleMessage,
     ReplyParameters,
     Update,
 )
@@ -29,14 +31,26 @@ from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
+from isnad.corpus.model import id_problem
 from isnad.prompts import t
 from isnad.prompts.bot import bot_t
 from isnad.retrieval.answer import Quote
 from isnad.retrieval.question import QuestionError, detect_language
 
-from .keyboards import MORE, answer_keyboard, parse, sources_keyboard
+from .deeplinks import article_id_from
+from .keyboards import (
+    MORE,
+    PICK_ACTIONS,
+    answer_keyboard,
+    article_keyboard,
+    back_span,
+    numbers_keyboard,
+    parse,
+    sources_keyboard,
+)
 from .render import (
     answer_parts,
+    article_pages,
     context_messages,
     inline_description,
     inline_title,
@@ -47,6 +61,7 @@ from .render import (
     ui_language,
 )
 from .state import get_state
+from .store import StoredAnswer
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -108,9 +123,52 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The first page of the indexed articles, with buttons to page through."""
     language = user_language(update)
-    text, page, pages = sources_page(get_state(context).articles(), 0, language)
+    state = get_state(context)
+    username = context.bot.username
+    text, page, pages = sources_page(state.articles(), 0, language, username,
+                                     state.sources_layout(language, username))
     await update.effective_message.reply_html(
         text, reply_markup=sources_keyboard(page, pages, language))
+
+
+async def article_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/article ID — the whole text of an indexed article, verbatim, page by page."""
+    if not context.args:
+        language = user_language(update)
+        await update.effective_message.reply_html(
+            plain_message(bot_t("article_usage", language), language))
+        return
+    await show_article(update, context, context.args[0])
+
+
+async def start_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/start article_<id>``: a tap on an article id in an attribution (a deep link)."""
+    await show_article(update, context, article_id_from(context.args[0]) or "")
+
+
+async def show_article(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                       article_id: str) -> None:
+    language = user_language(update)
+    message = update.effective_message
+    if id_problem(article_id):  # not an id at all: say so without echoing it
+        await message.reply_html(plain_message(bot_t("article_bad_id", language), language))
+        return
+    article = await get_state(context).article(article_id)
+    if article is None:
+        await message.reply_html(plain_message(
+            bot_t("article_unknown", language, id=article_id), language))
+        return
+    pages = article_pages(article, language)
+    await message.reply_html(pages[0],
+                             reply_markup=article_keyboard(article.id, 0, len(pages), language))
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget — delete the sender's stored questions and votes, at once."""
+    language = user_language(update)
+    questions, votes = get_state(context).store.forget(update.effective_user.id)
+    await update.effective_message.reply_html(plain_message(
+        bot_t("forgotten", language, questions=questions, votes=votes), language))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -175,9 +233,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     language = ui_language(answer.language)
     header = t("other_language", language) if answer.language == "other" else None
     if answer.answered:
-        token = state.store.save_answer(chat.id, answer.question, answer.language,
-                                        answer.quotes)
-        rendered = answer_parts(answer.quotes, language, header=header)
+        token = state.store.save_answer(chat.id, user.id if user else None, answer.question,
+                                        answer.language, answer.quotes)
+        rendered = answer_parts(answer.quotes, language, header=header,
+                                bot_username=context.bot.username)
         parts = [(p.html, answer_keyboard(token, p.quotes, language,
                                           more=i == len(rendered) - 1))
                  for i, p in enumerate(rendered)]
@@ -211,7 +270,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             title=inline_title(quote),
             description=inline_description(quote, language),
             input_message_content=InputTextMessageContent(
-                quote_block(None, quote, language), parse_mode=ParseMode.HTML),
+                quote_block(None, quote, language, bot_username=context.bot.username),
+                parse_mode=ParseMode.HTML),
         )
         for i, quote in enumerate(answer.quotes[: InlineQueryLimit.RESULTS])
     ]
@@ -223,14 +283,31 @@ def _quote_key(quote: Quote) -> tuple[str, int, int]:
     return quote.article_id, quote.start, quote.end
 
 
+async def answer_behind(update: Update, context: ContextTypes.DEFAULT_TYPE
+                        ) -> StoredAnswer | None:
+    """The stored answer a button refers to, if this press may use it: the token is
+    known and under 30 days old, and the button was pressed in the chat the question
+    was asked in (a token copied elsewhere, or a message sent through inline mode,
+    which comes without one, must not show a stranger's quotes or vote in their chat).
+    Otherwise the user is told why, and None."""
+    query = update.callback_query
+    fields = parse(query.data)
+    stored = get_state(context).store.answer(fields[1]) if len(fields) > 1 else None
+    if stored is None:
+        await query.answer(bot_t("expired", user_language(update)), show_alert=True)
+        return None
+    if query.message is None or query.message.chat.id != stored.chat_id:
+        await query.answer(bot_t("not_here", ui_language(stored.language)), show_alert=True)
+        return None
+    return stored
+
+
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The next quotes: ask again for more and show only those not shown yet."""
     query = update.callback_query
     state = get_state(context)
-    token = parse(query.data)[1]
-    stored = state.store.answer(token)
+    stored = await answer_behind(update, context)
     if stored is None:
-        await query.answer(bot_t("expired", user_language(update)), show_alert=True)
         return
     language = ui_language(stored.language)
     wait = state.limiter.wait(query.from_user.id)
@@ -243,85 +320,186 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     new = [q for q in answer.quotes if _quote_key(q) not in shown]
     if not new:
         await query.answer(bot_t("no_more", language), show_alert=True)
-        await _drop_more_button(query.message)
+        await _drop_more_button(context, stored, query.message)
         return
     await query.answer()
-    state.store.add_quotes(token, new)
-    rendered = answer_parts(new, language, first_index=len(stored.quotes))
-    await _drop_more_button(query.message)
-    parts = [(p.html, answer_keyboard(token, p.quotes, language, more=i == len(rendered) - 1))
+    state.store.add_quotes(stored.token, new)
+    rendered = answer_parts(new, language, first_index=len(stored.quotes),
+                            bot_username=context.bot.username)
+    await _drop_more_button(context, stored, query.message)
+    parts = [(p.html, answer_keyboard(stored.token, p.quotes, language,
+                                      more=i == len(rendered) - 1))
              for i, p in enumerate(rendered)]
-    await send_parts(context.bot, query.message.chat.id, parts)
+    await send_parts(context.bot, stored.chat_id, parts)
 
 
-async def _drop_more_button(message: Message | None) -> None:
-    """"More" moves to the newest message; the old one keeps its quote buttons."""
+async def _edit_markup(context: ContextTypes.DEFAULT_TYPE, stored: StoredAnswer,
+                       message: MaybeInaccessibleMessage,
+                       markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the buttons of one of the answer's messages (by id: the message may be too
+    old for Telegram to send it with the press)."""
+    try:
+        await context.bot.edit_message_reply_markup(
+            chat_id=stored.chat_id, message_id=message.message_id, reply_markup=markup)
+    except BadRequest as exc:  # e.g. "message is not modified", or too old to edit
+        logger.debug("could not change the buttons: %s", exc)
+
+
+async def _drop_more_button(context: ContextTypes.DEFAULT_TYPE, stored: StoredAnswer,
+                            message: MaybeInaccessibleMessage) -> None:
+    """"More" moves to the newest message; the old one keeps its other buttons."""
     markup = getattr(message, "reply_markup", None)
     if markup is None:
         return
-    rows = [row for row in markup.inline_keyboard
-            if not any((b.callback_data or "").startswith(f"{MORE}:") for b in row)]
-    try:
-        await message.edit_reply_markup(InlineKeyboardMarkup(rows))
-    except BadRequest as exc:  # e.g. "message is not modified", or too old to edit
-        logger.debug("could not remove the More button: %s", exc)
+    rows = [[b for b in row if not (b.callback_data or "").startswith(f"{MORE}:")]
+            for row in markup.inline_keyboard]
+    await _edit_markup(context, stored, message, InlineKeyboardMarkup([r for r in rows if r]))
+
+
+async def _restore_answer_row(context: ContextTypes.DEFAULT_TYPE,
+                              stored: StoredAnswer, message: MaybeInaccessibleMessage) -> None:
+    """After a quote number was picked: the message's usual row again (with More if it
+    shows the last quotes)."""
+    span = back_span(getattr(message, "reply_markup", None))
+    if span is not None:
+        await _edit_markup(context, stored, message, _answer_row(stored, *span))
+
+
+def _answer_row(stored: StoredAnswer, first: int, last: int) -> InlineKeyboardMarkup | None:
+    return answer_keyboard(stored.token, range(first, last + 1), ui_language(stored.language),
+                           more=last == len(stored.quotes) - 1)
+
+
+async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Context, 👍 or 👎 under a message with several quotes: show their numbers."""
+    query = update.callback_query
+    stored = await answer_behind(update, context)
+    if stored is None:
+        return
+    fields = parse(query.data)
+    valid = len(fields) == 5 and fields[2] in PICK_ACTIONS
+    span = _span(fields[3:], stored) if valid else None
+    if span is None:
+        await query.answer(bot_t("expired", user_language(update)), show_alert=True)
+        return
+    await query.answer()
+    await _edit_markup(context, stored, query.message,
+                       numbers_keyboard(stored.token, fields[2], *span,
+                                        ui_language(stored.language)))
+
+
+async def back_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Back from the quote numbers to the answer's row."""
+    query = update.callback_query
+    stored = await answer_behind(update, context)
+    if stored is None:
+        return
+    span = _span(parse(query.data)[2:], stored)
+    await query.answer()
+    if span is not None:
+        await _edit_markup(context, stored, query.message, _answer_row(stored, *span))
+
+
+def _span(fields: list[str], stored: StoredAnswer) -> tuple[int, int] | None:
+    """(first, last) quote positions from two fields, if the answer has those quotes."""
+    if len(fields) != 2 or not all(f.isdigit() for f in fields):
+        return None
+    first, last = int(fields[0]), int(fields[1])
+    return (first, last) if first <= last < len(stored.quotes) else None
 
 
 async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The passage around a quote (previous sentence, quote in bold, next sentence)."""
+    """The passage around a quote (previous sentence, quote in bold, next sentence), as
+    a reply to the answer it belongs to."""
     query = update.callback_query
     state = get_state(context)
-    _, token, index = parse(query.data)[:3]
-    stored = state.store.answer(token)
+    stored = await answer_behind(update, context)
+    if stored is None:
+        return
+    fields = parse(query.data)
+    index = fields[2] if len(fields) == 3 else ""
     quote = _stored_quote(stored, index)
     if quote is None:
         await query.answer(bot_t("expired", user_language(update)), show_alert=True)
         return
     language = ui_language(stored.language)
-    article = await state.article(quote.article_id)
+    article, sentences = await state.article_and_sentences(quote.article_id)
     if article is None or article.text[quote.start:quote.end] != quote.text:
         # Re-indexed since: the offsets no longer point at these words.
         await query.answer(bot_t("article_gone", language), show_alert=True)
         return
     await query.answer()
-    messages = context_messages(article, quote.start, quote.end, int(index) + 1, language)
-    await send_parts(context.bot, query.message.chat.id, [(text, None) for text in messages])
+    messages = context_messages(article, sentences, quote.start, quote.end, int(index) + 1,
+                                language, bot_username=context.bot.username)
+    await send_parts(context.bot, stored.chat_id, [(text, None) for text in messages],
+                     reply_to=query.message.message_id)
+    await _restore_answer_row(context, stored, query.message)
 
 
 async def vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """👍/👎 on one quote, stored for maintainers."""
+    """👍/👎 on one quote, stored for maintainers with the voter's user id."""
     query = update.callback_query
     state = get_state(context)
-    _, token, index, vote = parse(query.data)[:4]
-    stored = state.store.answer(token)
-    quote = _stored_quote(stored, index)
-    if quote is None or vote not in {"1", "-1"}:
+    stored = await answer_behind(update, context)
+    if stored is None:
+        return
+    fields = parse(query.data)
+    quote = _stored_quote(stored, fields[2]) if len(fields) == 4 else None
+    if quote is None or fields[3] not in {"1", "-1"}:
         await query.answer(bot_t("expired", user_language(update)), show_alert=True)
         return
     state.store.record_feedback(query.from_user.id, stored.chat_id, stored.question, quote,
-                                int(vote))
+                                int(fields[3]))
     await query.answer(bot_t("feedback_thanks", ui_language(stored.language)))
+    await _restore_answer_row(context, stored, query.message)
 
 
-def _stored_quote(stored: object, index: str) -> Quote | None:
-    quotes = getattr(stored, "quotes", None)
-    if not quotes or not index.isdigit() or int(index) >= len(quotes):
+def _stored_quote(stored: StoredAnswer, index: str) -> Quote | None:
+    if not index.isdigit() or int(index) >= len(stored.quotes):
         return None
-    return quotes[int(index)]
+    return stored.quotes[int(index)]
 
 
 async def sources_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Another page of /sources, in place."""
     query = update.callback_query
     language = user_language(update)
+    state = get_state(context)
     fields = parse(query.data)
     page = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
-    text, page, pages = sources_page(get_state(context).articles(), page, language)
+    username = context.bot.username
+    text, page, pages = sources_page(state.articles(), page, language, username,
+                                     state.sources_layout(language, username))
     await query.answer()
+    await _edit_text(query, text, sources_keyboard(page, pages, language))
+
+
+async def article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Another page of /article, in place."""
+    query = update.callback_query
+    language = user_language(update)
+    state = get_state(context)
+    fields = parse(query.data)
+    article_id = state.article_id(fields[2]) if len(fields) == 3 else None
+    article = await state.article(article_id) if article_id else None
+    if article is None:
+        await query.answer(bot_t("article_gone", language), show_alert=True)
+        return
+    pages = article_pages(article, language)
+    page = min(int(fields[1]) if fields[1].isdigit() else 0, len(pages) - 1)
+    await query.answer()
+    await _edit_text(query, pages[page], article_keyboard(article.id, page, len(pages),
+                                                          language))
+
+
+async def _edit_text(query: CallbackQuery, text: str,
+                     markup: InlineKeyboardMarkup | None) -> None:
     try:
-        await query.edit_message_text(text, reply_markup=sources_keyboard(page, pages, language))
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:  # the same page tapped twice: "message is not modified"
-        logger.debug("sources page unchanged: %s", exc)
+        logger.debug("page unchanged: %s", exc)
+    except TypeError as exc:  # a message too old for Telegram to send with the press
+        logger.debug("page not turned: %s", exc)
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

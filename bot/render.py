@@ -7,6 +7,9 @@ Pure functions (no Telegram calls) so the limits can be tested directly:
 * a message is at most 4,096 UTF-16 code units *of source HTML* — stricter than
   Telegram, which counts the text after parsing entities — so the limit holds
   whatever Telegram's counting;
+* every metadata field is capped (a title at 300 units, an outlet at 100, …) and a
+  link longer than 2,048 is not shown as one, so no title, however long, can crowd
+  the quote out of its message;
 * answers are split between quotes; a quote too long for one message is cut at a
   sentence or word boundary with "…", and its whole passage is one tap away
   ("Context"), which itself may span several messages.
@@ -15,7 +18,7 @@ Bidirectional text: a quote starts with RLM when it is Arabic, so a quote openin
 with "SY24" or a number still runs right to left; each attribution part sits in
 Unicode isolates (FSI … PDI) so Latin outlet names, dates and links keep their
 order inside an Arabic line, and vice versa; the attribution line starts with the
-mark of the interface language.
+mark of the interface language, as does the number line above each quote.
 """
 
 from __future__ import annotations
@@ -33,16 +36,20 @@ from isnad.prompts.bot import bot_t
 from isnad.retrieval.answer import Quote
 from isnad.retrieval.arabic import has_arabic
 
+from .deeplinks import article_link
+
 LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 FSI, PDI, RLM, LRM = "\u2068", "\u2069", "\u200f", "\u200e"
 ELLIPSIS = "…"
 #: Neighbouring text shown on each side of a quote in "Context", at most.
 CONTEXT_SIDE_CHARS = 1500
 SOURCES_PER_PAGE = 10
+#: The most of each metadata field a message shows (UTF-16 units once escaped); real
+#: values are far shorter. Ids are at most 128 characters by the readers' rule.
+TITLE_ROOM, SOURCE_ROOM, DATE_ROOM, ID_ROOM = 300, 100, 40, 256
+#: Longer links are not made into links (the article id is shown instead).
+URL_ROOM = 2048
 
-# Where one sentence ends and the next begins: end punctuation (Arabic ؟ included),
-# any closing quotes or brackets, then white space; or a line break.
-_SENTENCE_BREAK = re.compile(r"[.!?؟…]+[\"'»”’)\]]*\s+|\n\s*")
 _SENTENCE_END = re.compile(r"[.!?؟…][\"'»”’)\]]*(?=\s|$)")
 
 
@@ -109,38 +116,58 @@ def cut_text(raw: str, room: int) -> str:
     return raw[:k].rstrip() + ELLIPSIS
 
 
+def capped(raw: str, room: int) -> str:
+    """``raw`` escaped, cut with "…" if its escaped form is longer than ``room``."""
+    return esc(raw) if tg_len(esc(raw)) <= room else esc(cut_text(raw, room))
+
+
 # -- attribution ----------
 def _is_web_link(url: str | None) -> bool:
     return bool(url) and url.lower().startswith(("https://", "http://"))
 
 
 def attribution(source: str | None, title: str | None, published: str | None,
-                url: str | None, article_id: str, language: str) -> str:
+                url: str | None, article_id: str, language: str,
+                bot_username: str | None = None) -> str:
     """"— outlet · title · date · link" as HTML; what the source does not state is said
-    to be unstated (never guessed); without a url the article id identifies it."""
-    parts = [esc(source or t("unknown_source", language)),
-             "<i>" + esc(title or t("untitled", language)) + "</i>"]
+    to be unstated (never guessed); without a url the article id identifies it, linked
+    to the article in the bot (``/article ID``) when ``bot_username`` is given."""
+    parts = [capped(source or t("unknown_source", language), SOURCE_ROOM),
+             "<i>" + capped(title or t("untitled", language), TITLE_ROOM) + "</i>"]
     if published:
-        parts.append(esc(published))
-    if url and _is_web_link(url):
-        parts.append(f'<a href="{html.escape(url, quote=True)}">{esc(bot_t("link", language))}</a>')
+        parts.append(capped(published, DATE_ROOM))
+    href = html.escape(url, quote=True) if url and _is_web_link(url) else ""
+    if href and tg_len(href) <= URL_ROOM:
+        parts.append(f'<a href="{href}">{esc(bot_t("link", language))}</a>')
     else:
-        parts.append(f"{esc(t('article', language))} <code>{esc(article_id)}</code>")
+        shown = capped(article_id, ID_ROOM)
+        deep_link = article_link(bot_username, article_id)
+        parts.append(f"{esc(t('article', language))} "
+                     + (f'<a href="{deep_link}">{shown}</a>' if deep_link
+                        else f"<code>{shown}</code>"))
     return line_mark(language) + "— " + " · ".join(isolate(p) for p in parts)
 
 
-def quote_attribution(quote: Quote, language: str) -> str:
+def article_attribution(article: Article, language: str,
+                        bot_username: str | None = None) -> str:
+    return attribution(article.source, article.title, article.published, article.url,
+                       article.id, language, bot_username)
+
+
+def quote_attribution(quote: Quote, language: str, bot_username: str | None = None) -> str:
     return attribution(quote.source, quote.title, quote.published, quote.url,
-                       quote.article_id, language)
+                       quote.article_id, language, bot_username)
 
 
 # -- answers ----------
-def quote_block(number: int | None, quote: Quote, language: str, limit: int = LIMIT) -> str:
+def quote_block(number: int | None, quote: Quote, language: str, limit: int = LIMIT,
+                bot_username: str | None = None) -> str:
     """One quote (numbered in answers, not in inline results) with its attribution, cut
     to fit ``limit`` if it must be."""
     mark = RLM if has_arabic(quote.text) else LRM
-    head = (f"<b>{number}.</b>\n" if number is not None else "") + f"<blockquote>{mark}"
-    tail = "</blockquote>\n" + quote_attribution(quote, language)
+    head = (f"{line_mark(language)}<b>{number}.</b>\n" if number is not None else "") \
+        + f"<blockquote>{mark}"
+    tail = "</blockquote>\n" + quote_attribution(quote, language, bot_username)
     body = esc(quote.text)
     if tg_len(head + body + tail) <= limit:
         return head + body + tail
@@ -167,7 +194,8 @@ def pack(blocks: Sequence[str], limit: int = LIMIT, separator: str = "\n\n") -> 
 
 
 def answer_parts(quotes: Sequence[Quote], language: str, first_index: int = 0,
-                 header: str | None = None, limit: int = LIMIT) -> list[Part]:
+                 header: str | None = None, limit: int = LIMIT,
+                 bot_username: str | None = None) -> list[Part]:
     """The messages showing ``quotes`` (numbered from ``first_index + 1``), each within
     ``limit``. ``header`` (plain text, e.g. a note about the question's language)
     opens the first message."""
@@ -178,7 +206,7 @@ def answer_parts(quotes: Sequence[Quote], language: str, first_index: int = 0,
         owners.append(None)
     for offset, quote in enumerate(quotes):
         index = first_index + offset
-        blocks.append(quote_block(index + 1, quote, language, limit))
+        blocks.append(quote_block(index + 1, quote, language, limit, bot_username))
         owners.append(index)
     parts = []
     for group in pack(blocks, limit):
@@ -193,17 +221,13 @@ def plain_message(text: str, language: str) -> str:
 
 
 # -- context ----------
-def context_span(text: str, start: int, end: int) -> tuple[int, int]:
+def context_span(sentences: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
     """From the start of the sentence before ``[start, end)`` to the end of the sentence
-    after it, as offsets into ``text`` (so the passage is still verbatim)."""
-    starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)]
-    own = max((s for s in starts if s <= start), default=0)
-    before = max((s for s in starts if s < own), default=own)
-    following = [s for s in starts if s >= end]
-    if not following:
-        return before, len(text)
-    after_end = min((s for s in starts if s > following[0]), default=len(text))
-    return before, len(text[:after_end].rstrip()) if after_end > end else end
+    after it, as offsets into the article text (so the passage is still verbatim).
+    ``sentences`` are the article's sentence offsets as the index stores them."""
+    before = [s for s, e in sentences if e <= start]
+    after = [e for s, e in sentences if s >= end]
+    return (max(before) if before else start), (min(after) if after else end)
 
 
 def split_segments(segments: Sequence[tuple[str, str | None]], room: int) -> list[str]:
@@ -235,12 +259,13 @@ def split_segments(segments: Sequence[tuple[str, str | None]], room: int) -> lis
     return chunks
 
 
-def context_messages(article: Article, start: int, end: int, number: int, language: str,
-                     limit: int = LIMIT) -> list[str]:
+def context_messages(article: Article, sentences: Sequence[tuple[int, int]], start: int,
+                     end: int, number: int, language: str, limit: int = LIMIT,
+                     bot_username: str | None = None) -> list[str]:
     """The quote in bold inside its neighbouring sentences, cut from the article text by
     offset; one or more messages, the attribution under the last."""
     text = article.text
-    s, e = context_span(text, start, end)
+    s, e = context_span(sentences, start, end)
     before, after = text[s:start], text[end:e]
     if len(before) > CONTEXT_SIDE_CHARS:
         cut = before.find(" ", len(before) - CONTEXT_SIDE_CHARS)
@@ -248,8 +273,7 @@ def context_messages(article: Article, start: int, end: int, number: int, langua
     if len(after) > CONTEXT_SIDE_CHARS:
         after = cut_text(after, CONTEXT_SIDE_CHARS)
     header = line_mark(language) + esc(bot_t("context_title", language, n=number)) + "\n"
-    footer = "\n" + attribution(article.source, article.title, article.published,
-                                article.url, article.id, language)
+    footer = "\n" + article_attribution(article, language, bot_username)
     mark = RLM if has_arabic(text[start:end]) else LRM
     room = limit - tg_len(header + footer) - len("<blockquote></blockquote>") - 1
     chunks = split_segments([(before, None), (text[start:end], "b"), (after, None)], room)
@@ -257,6 +281,23 @@ def context_messages(article: Article, start: int, end: int, number: int, langua
     messages[0] = header + messages[0]
     messages[-1] += footer
     return messages
+
+
+# -- /article ----------
+def article_pages(article: Article, language: str, limit: int = LIMIT) -> list[str]:
+    """The article's whole text, verbatim, as numbered pages of one message each: its
+    attribution under every page, the pages' texts joined giving back ``article.text``."""
+    def header(page: int, pages: int) -> str:
+        return (line_mark(language) + "<b>" + esc(bot_t("article_page", language, page=page,
+                                                        pages=pages)) + "</b>\n")
+
+    footer = "\n" + article_attribution(article, language)
+    mark = RLM if has_arabic(article.text[:2000]) else LRM
+    room = (limit - tg_len(header(99999, 99999) + footer) - len("<blockquote></blockquote>")
+            - len(mark))
+    chunks = split_segments([(article.text, None)], room) or [""]
+    return [header(i, len(chunks)) + f"<blockquote>{mark}{chunk}</blockquote>" + footer
+            for i, chunk in enumerate(chunks, start=1)]
 
 
 # -- /start and /sources ----------
@@ -277,13 +318,21 @@ def summarise(articles: Sequence[Article]) -> CorpusSummary:
                          dates[0] if dates else None, dates[-1] if dates else None)
 
 
-def start_message(summary: CorpusSummary, language: str) -> str:
-    if summary.first and summary.last:
-        key = "start_dates" if summary.first != summary.last else "start_one_date"
-        dates = bot_t(key, language, dated=summary.dated, articles=summary.articles,
-                      first=isolate(summary.first), last=isolate(summary.last))
+def dates_line(summary: CorpusSummary, language: str) -> str:
+    """When the articles were published, as far as they say."""
+    if not (summary.first and summary.last):
+        return bot_t("start_no_dates", language)
+    if summary.dated == 1:
+        key = "start_one_dated"
     else:
-        dates = bot_t("start_no_dates", language)
+        key = "start_dates" if summary.first != summary.last else "start_one_date"
+        key += "_all" if summary.dated == summary.articles else "_some"
+    return bot_t(key, language, dated=summary.dated, first=isolate(summary.first),
+                 last=isolate(summary.last))
+
+
+def start_message(summary: CorpusSummary, language: str) -> str:
+    dates = dates_line(summary, language)
     lines = [
         "<b>" + esc(bot_t("start_about", language)) + "</b>",
         "",
@@ -299,27 +348,56 @@ def start_message(summary: CorpusSummary, language: str) -> str:
     return "\n".join(line_mark(language) + line if line else line for line in lines)
 
 
+def source_line(number: int, article: Article, language: str,
+                bot_username: str | None = None) -> str:
+    line = article_attribution(article, language, bot_username)
+    return f"{line_mark(language)}{number}. " + line.removeprefix(line_mark(language) + "— ")
+
+
+def _sources_title(first: int, last: int, total: int, language: str) -> str:
+    return line_mark(language) + esc(bot_t("sources_title", language, first=first, last=last,
+                                           total=total))
+
+
+def sources_layout(articles: Sequence[Article], language: str,
+                   bot_username: str | None = None,
+                   per_page: int = SOURCES_PER_PAGE, limit: int = LIMIT) -> list[int]:
+    """The index of the first article of each /sources page: up to ``per_page``
+    articles, fewer where their lines would pass ``limit``, so every article is on
+    exactly one page (one line always fits: its fields are capped)."""
+    sizes = [tg_len(source_line(i + 1, a, language, bot_username))
+             for i, a in enumerate(articles)]
+    starts: list[int] = []
+    first = 0
+    while first < len(articles):
+        starts.append(first)
+        last, size = first + 1, sizes[first]
+        while (last < len(articles) and last - first < per_page
+               and tg_len(_sources_title(first + 1, last + 1, len(articles), language))
+               + size + 1 + sizes[last] + 1 <= limit):
+            size += 1 + sizes[last]
+            last += 1
+        first = last
+    return starts
+
+
 def sources_page(articles: Sequence[Article], page: int, language: str,
-                 per_page: int = SOURCES_PER_PAGE) -> tuple[str, int, int]:
-    """One page of the indexed articles: (HTML, the page shown, the number of pages)."""
+                 bot_username: str | None = None,
+                 starts: Sequence[int] | None = None) -> tuple[str, int, int]:
+    """One page of the indexed articles: (HTML, the page shown, the number of pages).
+    ``starts`` is ``sources_layout``'s answer for these articles (computed if absent)."""
     if not articles:
         return plain_message(bot_t("sources_empty", language), language), 0, 1
-    pages = (len(articles) + per_page - 1) // per_page
+    if starts is None:
+        starts = sources_layout(articles, language, bot_username)
+    pages = len(starts)
     page = min(max(page, 0), pages - 1)
-    first = page * per_page
-    shown = articles[first:first + per_page]
-    lines = [line_mark(language) + esc(bot_t("sources_title", language, first=first + 1,
-                                             last=first + len(shown), total=len(articles)))]
-    for number, article in enumerate(shown, start=first + 1):
-        line = attribution(article.source, article.title, article.published, article.url,
-                           article.id, language)
-        lines.append(f"{line_mark(language)}{number}. " + line.removeprefix(
-            line_mark(language) + "— "))
-    text = "\n".join(lines)
-    while tg_len(text) > LIMIT and len(lines) > 2:  # absurdly long titles: show fewer
-        lines.pop()
-        text = "\n".join(lines)
-    return text, page, pages
+    first = starts[page]
+    last = starts[page + 1] if page + 1 < pages else len(articles)
+    lines = [_sources_title(first + 1, last, len(articles), language)]
+    lines += [source_line(number, article, language, bot_username)
+              for number, article in enumerate(articles[first:last], start=first + 1)]
+    return "\n".join(lines), page, pages
 
 
 def inline_title(quote: Quote, limit: int = 100) -> str:
@@ -333,4 +411,6 @@ def inline_description(quote: Quote, language: str) -> str:
              quote.title or t("untitled", language)]
     if quote.published:
         parts.append(quote.published)
-    return " · ".join(isolate(p) for p in parts)
+    rooms = (SOURCE_ROOM, TITLE_ROOM, DATE_ROOM)
+    return " · ".join(isolate(p if len(p) <= room else cut_text(p, room))
+                      for p, room in zip(parts, rooms, strict=False))

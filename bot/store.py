@@ -2,12 +2,19 @@
 
 * ``answers``: what a button refers to. Telegram allows 64 bytes of callback_data and
   an article id alone may be 128 characters, so a button carries a short random token
-  and the quote's position; the token maps here to the question and its quotes. In
-  SQLite rather than memory so buttons keep working after a restart.
+  and the quote's position; the token maps here to the question, its quotes, the chat
+  it was asked in (buttons work in that chat only) and who asked (for /forget). In
+  SQLite rather than memory so buttons keep working after a restart; rows older than
+  30 days are deleted (what /help promises).
 * ``feedback``: 👍/👎 per user and quote, for maintainers (one vote per user, quote and
-  question; voting again replaces it).
+  question; voting again replaces it). Kept until the voter sends /forget.
 * ``questions``: one row per question answered — latency and outcome only, no text and
   no user — for /stats.
+
+The file holds question texts and chat ids: it is created readable by its owner only
+(0600, in a 0700 folder when the bot creates the folder). Its layout is versioned with
+``PRAGMA user_version`` and upgraded in place, one transaction per step, so a file from
+an older Isnad keeps its answers and votes.
 
 All calls are quick single-row writes or small reads, made from the event loop.
 """
@@ -15,46 +22,104 @@ All calls are quick single-row writes or small reads, made from the event loop.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from isnad.retrieval.answer import Quote
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    token TEXT PRIMARY KEY,
-    chat_id INTEGER NOT NULL,
-    question TEXT NOT NULL,
-    language TEXT NOT NULL,
-    quotes TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    user_id INTEGER NOT NULL,
-    chat_id INTEGER NOT NULL,
-    question TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
-    at TEXT NOT NULL,
-    UNIQUE (user_id, chat_id, question, article_id, start, "end")
-);
-CREATE TABLE IF NOT EXISTS questions (
-    at REAL NOT NULL,
-    language TEXT NOT NULL,
-    answered INTEGER NOT NULL,
-    latency_ms REAL NOT NULL
-);
-"""
+#: Each step takes the file from the version before it to its own number. Version 1 is
+#: the layout of Isnad 0.1.0, which wrote no version (an existing file without one has
+#: exactly these tables; on a new file they are created).
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE IF NOT EXISTS answers (
+            token TEXT PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            language TEXT NOT NULL,
+            quotes TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS feedback (
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            article_id TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+            at TEXT NOT NULL,
+            UNIQUE (user_id, chat_id, question, article_id, start, "end")
+        )""",
+        """CREATE TABLE IF NOT EXISTS questions (
+            at REAL NOT NULL,
+            language TEXT NOT NULL,
+            answered INTEGER NOT NULL,
+            latency_ms REAL NOT NULL
+        )""",
+    ],
+    # Who asked, so /forget can find a person's questions in groups too (NULL in rows
+    # from version 1: in a private chat the chat id is the user id).
+    2: [
+        "ALTER TABLE answers ADD COLUMN user_id INTEGER",
+        "CREATE INDEX answers_by_user ON answers(user_id)",
+        "CREATE INDEX answers_by_age ON answers(at)",
+        "CREATE INDEX feedback_by_user ON feedback(user_id)",
+    ],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
 
-#: Buttons of answers older than this stop working (the rows are removed at start-up).
+#: Questions (with their chat id) are kept this long; their buttons stop working then.
 KEEP_ANSWERS_SECONDS = 30 * 24 * 3600
+#: How often old answers are deleted while the bot runs (and at every start).
+PURGE_EVERY_SECONDS = 3600
+
+
+class BotStoreError(Exception):
+    """bot.sqlite cannot be used (e.g. written by a newer Isnad); the message says why."""
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (and its folder, if missing) readable by the owner only, or make
+    an existing one so. SQLite gives its -wal and -shm files the database's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+        path.parent.chmod(0o700)  # mkdir's mode is reduced by the umask
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+    for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if side.exists():
+            side.chmod(0o600)
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> int:
+    """Bring the file to SCHEMA_VERSION; returns the version it had. Each step runs in
+    one write transaction that also sets the new version, so an interrupted upgrade
+    leaves the previous version whole, and two bots starting at once upgrade it once."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise BotStoreError(f"{path} was written by a newer Isnad (layout {found}; this one "
+                            f"knows {SCHEMA_VERSION}): upgrade Isnad, or move the file away "
+                            "to start with no stored answers")
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] < version:
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return found
 
 
 @dataclass
@@ -76,35 +141,57 @@ class Stats:
 
 
 class BotStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._db.execute("DELETE FROM answers WHERE at < ?",
-                         (time.time() - KEEP_ANSWERS_SECONDS,))
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        try:
+            private_file(path)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            migrate(self._db, path)
+        except sqlite3.DatabaseError as exc:
+            raise BotStoreError(f"{path} cannot be used ({exc}): move it away to start "
+                                "with no stored answers") from exc
+        except OSError as exc:
+            raise BotStoreError(f"cannot create {path}: {exc.strerror}") from exc
+        private_file(path)  # the -wal and -shm files WAL mode just created
+        self._purged_at = -float("inf")
+        self.purge()
 
     def close(self) -> None:
         self._db.close()
 
+    def purge(self) -> int:
+        """Delete the answers older than KEEP_ANSWERS_SECONDS; returns how many."""
+        now = self._clock()
+        self._purged_at = now
+        return self._db.execute("DELETE FROM answers WHERE at < ?",
+                                (now - KEEP_ANSWERS_SECONDS,)).rowcount
+
     # -- answers behind buttons -------------------------------------------------------
-    def save_answer(self, chat_id: int, question: str, language: str,
+    def save_answer(self, chat_id: int, user_id: int | None, question: str, language: str,
                     quotes: list[Quote]) -> str:
         """A new token (8 URL-safe characters) for this answer's buttons."""
+        if self._clock() - self._purged_at > PURGE_EVERY_SECONDS:
+            self.purge()
         payload = json.dumps([q.model_dump() for q in quotes], ensure_ascii=False)
         while True:
             token = secrets.token_urlsafe(6)
             try:
-                self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                                 (token, chat_id, question, language, payload, time.time()))
+                self._db.execute(
+                    "INSERT INTO answers (token, chat_id, user_id, question, language, quotes, "
+                    "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (token, chat_id, user_id, question, language, payload, self._clock()))
                 return token
             except sqlite3.IntegrityError:  # the same token twice: draw again
                 continue
 
     def answer(self, token: str) -> StoredAnswer | None:
+        """The answer behind ``token``, unless it is older than the promised 30 days
+        (between two purges, too)."""
         row = self._db.execute(
-            "SELECT token, chat_id, question, language, quotes FROM answers WHERE token = ?",
-            (token,)).fetchone()
+            "SELECT token, chat_id, question, language, quotes FROM answers "
+            "WHERE token = ? AND at >= ?",
+            (token, self._clock() - KEEP_ANSWERS_SECONDS)).fetchone()
         if row is None:
             return None
         quotes = [Quote.model_validate(q) for q in json.loads(row[4])]
@@ -118,6 +205,19 @@ class BotStore:
         payload = json.dumps([q.model_dump() for q in stored.quotes + quotes],
                              ensure_ascii=False)
         self._db.execute("UPDATE answers SET quotes = ? WHERE token = ?", (payload, token))
+
+    def forget(self, user_id: int) -> tuple[int, int]:
+        """Delete everything stored about ``user_id``: the questions they asked (in rows
+        from before user ids were stored, those of their private chat, whose id is
+        theirs) and their votes. Returns (questions, votes) deleted."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            questions = self._db.execute(
+                "DELETE FROM answers WHERE user_id = ? OR (user_id IS NULL AND chat_id = ?)",
+                (user_id, user_id)).rowcount
+            votes = self._db.execute("DELETE FROM feedback WHERE user_id = ?",
+                                     (user_id,)).rowcount
+        return questions, votes
 
     # -- feedback -----------------------------------------------------------------------
     def record_feedback(self, user_id: int, chat_id: int, question: str, quote: Quote,

@@ -24,28 +24,45 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "The index holds {articles|articles} from {outlets|outlets}. {dates}",
         "ar": "عدد المقالات في الفهرس: {articles}، وعدد المصادر: {outlets}. {dates}",
     },
-    "start_dates": {
-        "en": "Publication dates, where the articles state them ({dated} of {articles}): "
-              "{first} to {last}.",
-        "ar": "تواريخ النشر، حيث تذكرها المقالات ({dated} من {articles}): من {first} إلى {last}.",
+    # The date line after start_corpus: which of these depends on how many of the
+    # articles state a date ("dated") and whether they state more than one.
+    "start_dates_all": {
+        "en": "They were published between {first} and {last}.",
+        "ar": "نُشرت بين {first} و{last}.",
     },
-    "start_one_date": {
-        "en": "Publication date, where the articles state one ({dated} of {articles}): "
-              "{first}.",
-        "ar": "تاريخ النشر، حيث تذكره المقالات ({dated} من {articles}): {first}.",
+    "start_one_date_all": {
+        "en": "They were published on {first}.",
+        "ar": "نُشرت في {first}.",
+    },
+    "start_dates_some": {
+        "en": "{dated} of them state when they were published: between {first} and {last}.",
+        "ar": "يذكر {dated} منها تاريخ نشره: بين {first} و{last}.",
+    },
+    "start_one_date_some": {
+        "en": "{dated} of them state when they were published: on {first}.",
+        "ar": "يذكر {dated} منها تاريخ نشره: في {first}.",
+    },
+    "start_one_dated": {
+        "en": "One of them states when it was published: on {first}.",
+        "ar": "يذكر واحد منها تاريخ نشره: {first}.",
     },
     "start_no_dates": {
         "en": "The articles do not state their publication dates.",
         "ar": "لا تذكر المقالات تواريخ نشرها.",
     },
     "start_try": {"en": "Try asking:", "ar": "جرّب أن تسأل:"},
+    # Questions the engine answers well over the bundled articles, with the light and
+    # the default model: each is in tests/data/qa.jsonl, and tests/test_bot_examples.py
+    # checks that its first quote holds the answer.
     "example_1": {
-        "en": "Where was ISIS to be evacuated to?",
-        "ar": "إلى أين سيخرج تنظيم الدولة من جنوب دمشق؟",
+        "en": "Where were the ISIS fighters from southern Damascus supposed to be "
+              "evacuated to?",
+        "ar": "ماذا أعطى داعش للنظام مقابل إطلاق سراح المعتقلات؟",
     },
     "example_2": {
-        "en": "Did ISIS fighters leave southern Damascus?",
-        "ar": "من يفاوض تنظيم داعش في جنوب دمشق؟",
+        "en": "Which country gave air support to the government offensive on southern "
+              "Damascus?",
+        "ar": "من يقود قوات النمر؟",
     },
     "start_more": {
         "en": "Ask in Arabic or English. /help lists the commands.",
@@ -55,21 +72,39 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Send a question as a message and Isnad replies with quotes from the indexed "
               "articles.\n"
               "Under each answer: “More” for further quotes, “Context” for the passage "
-              "around a quote, 👍/👎 to tell the maintainers whether it helped.\n"
+              "around a quote, 👍/👎 to tell the maintainers whether a quote helped (under "
+              "several quotes, pick its number).\n"
+              "Tap an article id in an attribution, or send /article and the id, to read "
+              "the whole article.\n"
               "In a group: mention me, reply to one of my messages, or use /ask.\n"
               "In any chat: type @{username} and a question to share a quote.\n\n"
+              "What is stored: the text of your questions and your chat id, for 30 days, "
+              "so that the buttons under an answer work; your 👍/👎 votes with your user "
+              "id, the question and the quote, for the maintainers, until you delete them; "
+              "and, with no text or ids, the time and outcome of each question for "
+              "statistics. /forget deletes your stored questions and votes.\n\n"
               "/start — what Isnad is and what it has indexed\n"
               "/sources — the indexed articles\n"
+              "/article id — the whole text of an article\n"
               "/ask question — ask (in groups)\n"
+              "/forget — delete your stored questions and votes\n"
               "/help — this message",
         "ar": "أرسل سؤالك في رسالة فيرد إسناد باقتباسات من المقالات المفهرسة.\n"
               "تحت كل إجابة: «المزيد» لاقتباسات أخرى، و«السياق» للفقرة المحيطة بالاقتباس، "
-              "و👍/👎 لإخبار المشرفين إن كانت مفيدة.\n"
+              "و👍/👎 لإخبار المشرفين إن كان الاقتباس مفيداً (إن تعددت الاقتباسات فاختر رقمه).\n"
+              "اضغط على معرّف المقال في سطر المصدر، أو أرسل /article ومعرّف المقال، لقراءة "
+              "المقال كاملاً.\n"
               "في المجموعات: اذكرني أو رُدّ على إحدى رسائلي أو استخدم /ask.\n"
               "في أي محادثة: اكتب @{username} ثم سؤالك لمشاركة اقتباس.\n\n"
+              "ما يُحفظ: نص أسئلتك ومعرّف محادثتك لمدة 30 يوماً كي تعمل الأزرار تحت الإجابة؛ "
+              "وتقييماتك 👍/👎 مع معرّف حسابك والسؤال والاقتباس، للمشرفين، إلى أن تحذفها؛ "
+              "ووقت كل سؤال ونتيجته للإحصاء، دون نص أو معرّفات. "
+              "يحذف الأمر /forget أسئلتك وتقييماتك المحفوظة.\n\n"
               "/start — ما هو إسناد وما الذي فهرسه\n"
               "/sources — المقالات المفهرسة\n"
+              "/article معرّف — نص المقال كاملاً\n"
               "/ask سؤال — اسأل (في المجموعات)\n"
+              "/forget — احذف أسئلتك وتقييماتك المحفوظة\n"
               "/help — هذه الرسالة",
     },
     "ask_usage": {
@@ -80,6 +115,36 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
     "command_help": {"en": "How to ask", "ar": "طريقة السؤال"},
     "command_sources": {"en": "The indexed articles", "ar": "المقالات المفهرسة"},
     "command_ask": {"en": "Ask a question (in groups)", "ar": "اطرح سؤالاً (في المجموعات)"},
+    "command_article": {"en": "The whole text of an article", "ar": "نص المقال كاملاً"},
+    "command_forget": {"en": "Delete your stored questions and votes",
+                       "ar": "احذف أسئلتك وتقييماتك المحفوظة"},
+    # -- /article and /forget --------------------------------------------------------
+    "article_usage": {
+        "en": "Write the article's id after the command, as the attributions show it, "
+              "for example: /article 001_bfd5bbd812b5631f (/sources lists them).",
+        "ar": "اكتب معرّف المقال بعد الأمر كما يظهر في سطر المصدر، مثلاً: "
+              "/article 001_bfd5bbd812b5631f (القائمة في /sources).",
+    },
+    "article_bad_id": {
+        "en": "That is not an article id: ids are up to 128 letters, digits and _ . : - "
+              "(/sources lists them).",
+        "ar": "هذا ليس معرّف مقال: المعرّف حتى 128 من الحروف والأرقام و _ . : - "
+              "(القائمة في /sources).",
+    },
+    "article_unknown": {
+        "en": "No indexed article has the id {id}: /sources lists them.",
+        "ar": "لا يوجد في الفهرس مقال معرّفه {id}: القائمة في /sources.",
+    },
+    "article_page": {
+        "en": "The whole article, page {page} of {pages}:",
+        "ar": "المقال كاملاً، الصفحة {page} من {pages}:",
+    },
+    "forgotten": {
+        "en": "Deleted what Isnad stored about you: questions {questions}, votes {votes}. "
+              "The buttons under those answers no longer work.",
+        "ar": "حُذف ما حفظه إسناد عنك: الأسئلة {questions}، والتقييمات {votes}. "
+              "لم تعد الأزرار تحت تلك الإجابات تعمل.",
+    },
     # -- /sources --------------------------------------------------------------------
     "sources_title": {
         "en": "Indexed articles {first}–{last} of {total}:",
@@ -93,15 +158,22 @@ BOT_MESSAGES: dict[str, dict[str, str]] = {
     "button_next": {"en": "Next ▶", "ar": "◀ التالي"},
     # -- answers ---------------------------------------------------------------------
     "link": {"en": "link", "ar": "الرابط"},
-    "button_more": {"en": "More quotes", "ar": "المزيد من الاقتباسات"},
-    "button_context": {"en": "Context {n}", "ar": "السياق {n}"},
+    # The answer's row is More · Context · 👍 · 👎: short labels, to fit a phone.
+    "button_more": {"en": "More", "ar": "المزيد"},
+    "button_context": {"en": "Context", "ar": "السياق"},
+    "button_context_n": {"en": "Context {n}", "ar": "السياق {n}"},
+    "button_back": {"en": "Back", "ar": "رجوع"},
     "quote_cut": {
-        "en": "(shortened: “Context {n}” shows the whole passage)",
-        "ar": "(مختصر: «السياق {n}» يعرض الفقرة كاملة)",
+        "en": "(shortened: “Context” shows the whole passage of quote {n})",
+        "ar": "(مختصر: «السياق» يعرض الفقرة كاملة للاقتباس {n})",
     },
     "no_more": {
         "en": "No further quotes for this question.",
         "ar": "لا توجد اقتباسات أخرى لهذا السؤال.",
+    },
+    "not_here": {
+        "en": "These buttons work only in the chat where the question was asked.",
+        "ar": "تعمل هذه الأزرار في المحادثة التي طُرح فيها السؤال فقط.",
     },
     "expired": {
         "en": "This answer is too old for its buttons: ask the question again.",

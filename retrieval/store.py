@@ -299,6 +299,13 @@ class Catalog:
             (sentence.article_id, sentence.sid, sentence.sid))
         return [PassageRow(*row) for row in rows]
 
+    def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
+        """(start, end) of each sentence of one article, in text order (the bot's
+        "Context" shows the sentences around a quote)."""
+        return [(start, end) for start, end in self._db.execute(
+            "SELECT start, end FROM sentences WHERE article_id = ? ORDER BY start",
+            (article_id,))]
+
     def sentences_between(self, first_sid: int, last_sid: int) -> list[SentenceRow]:
         rows = self._db.execute("SELECT * FROM sentences WHERE sid BETWEEN ? AND ? ORDER BY sid",
                                 (first_sid, last_sid))

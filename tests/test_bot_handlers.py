@@ -6,8 +6,11 @@ with fixed answers (the real one is exercised end to end in tests/e2e)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -23,6 +26,8 @@ from isnad.bot.app import RedactToken, api_urls, build_application, run_bot
 from isnad.bot.config import BotSettings
 from isnad.bot.state import KEY
 from isnad.corpus.model import Article
+from isnad.corpus.segment import split_sentences
+from isnad.prompts.bot import bot_t
 from isnad.retrieval.answer import Answer, Quote
 from isnad.retrieval.question import prepare_question
 from isnad.settings import Settings
@@ -61,25 +66,38 @@ QUOTES = [
 
 
 class FakeCatalog:
+    def __init__(self, articles: list[Article]) -> None:
+        self._articles = articles
+
     def articles(self) -> list[Article]:
-        return [Article(a.id, "", a.title, a.source, a.published, a.url) for a in ARTICLES]
+        return [Article(a.id, "", a.title, a.source, a.published, a.url)
+                for a in self._articles]
 
     def count(self, table: str) -> int:
-        return {"articles": len(ARTICLES), "passages": 7}[table]
+        return {"articles": len(self._articles), "passages": 7}[table]
+
+    def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
+        """What the index stores: the segmenter's sentences of the article."""
+        article = next(a for a in self._articles if a.id == article_id)
+        return [(span.start, span.end) for span in split_sentences(article.text)]
 
 
 class FakeIndex:
-    catalog = FakeCatalog()
     model = "fake"
+
+    def __init__(self, articles: list[Article]) -> None:
+        self.catalog = FakeCatalog(articles)
 
 
 class FakeEngine:
-    """Answers every question with the first ``top`` of QUOTES, "nothing" to questions
-    about the weather, and refuses what the real engine refuses."""
+    """Answers every question with the first ``top`` of ``quotes`` (QUOTES), "nothing"
+    to questions about the weather, and refuses what the real engine refuses."""
 
-    index = FakeIndex()
-
-    def __init__(self) -> None:
+    def __init__(self, articles: list[Article] | None = None,
+                 quotes: list[Quote] | None = None) -> None:
+        self.articles = ARTICLES if articles is None else articles
+        self.quotes = QUOTES if quotes is None else quotes
+        self.index = FakeIndex(self.articles)
         self.questions: list[tuple[str, int]] = []
 
     def ask(self, question: str, top: int = 3) -> Answer:
@@ -91,10 +109,10 @@ class FakeEngine:
             return Answer(question=clean.text, language=clean.language, answered=False,
                           quotes=[])
         return Answer(question=clean.text, language=clean.language, answered=True,
-                      quotes=QUOTES[:top])
+                      quotes=self.quotes[:top])
 
     def article(self, article_id: str) -> Article | None:
-        return next((a for a in ARTICLES if a.id == article_id), None)
+        return next((a for a in self.articles if a.id == article_id), None)
 
 
 class RecordingRequest(BaseRequest):
@@ -152,10 +170,11 @@ def settings(tmp_path: Path) -> Settings:
                     _env_file=None)
 
 
-@pytest.fixture()
-async def bot(settings: Settings):
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings, engine: FakeEngine | None = None):
+    """The real Application over ``engine`` (the standard FakeEngine by default)."""
     request = RecordingRequest()
-    engine = FakeEngine()
+    engine = engine or FakeEngine()
     application = build_application(settings, engine, BotSettings(questions_per_minute=10),
                                     request=request)
     await application.initialize()
@@ -163,6 +182,12 @@ async def bot(settings: Settings):
         yield application, request, engine
     finally:
         await application.shutdown()
+
+
+@pytest.fixture()
+async def bot(settings: Settings):
+    async with running_bot(settings) as running:
+        yield running
 
 
 _ids = iter(range(1, 10**6))
@@ -218,10 +243,11 @@ async def test_start_describes_the_corpus_in_the_users_language(bot):
     for params in (english, arabic):
         assert params["parse_mode"] == "HTML"
         assert_within_limits(params["text"])
-    assert "3 articles from 2 outlets. Publication dates" in visible(english["text"])
-    assert "2018-04-20" in english["text"] and "2018-05-21" in english["text"]
-    assert "Where was ISIS to be evacuated to?" in visible(english["text"])
+    assert ("3 articles from 2 outlets. 2 of them state when they were published: between "
+            "2018-04-20 and 2018-05-21.") in visible(english["text"])
+    assert bot_t("example_1", "en") in visible(english["text"])
     assert "عدد المقالات في الفهرس: 3" in visible(arabic["text"])
+    assert bot_t("example_1", "ar") in visible(arabic["text"])
 
 
 async def test_sources_pages_with_buttons(bot):
@@ -240,8 +266,8 @@ async def test_english_question_gets_an_english_answer_with_safe_buttons(bot):
     assert_within_limits(params["text"])
     assert_callback_data(params["reply_markup"])
     assert blockquotes(params["text"]) == [q.text for q in QUOTES[:3]]
-    assert "Context 1" in json.dumps(params["reply_markup"])
-    assert "More quotes" in json.dumps(params["reply_markup"])
+    (row,) = params["reply_markup"]["inline_keyboard"]  # one light row under 3 quotes
+    assert [b["text"] for b in row] == ["More", "Context", "👍", "👎"]
     assert "&lt;b&gt;convoy&lt;/b&gt;" in params["text"]  # titles are escaped too
     assert "reply_parameters" not in params  # private chat: no quoting of the question
     assert engine.questions == [("Where was ISIS to be evacuated to?", 3)]
@@ -253,7 +279,7 @@ async def test_arabic_question_gets_an_arabic_interface(bot):
     await process(application, message_update("إلى أين سيخرج تنظيم الدولة؟"))
     (params,) = request.sent()
     markup = json.dumps(params["reply_markup"], ensure_ascii=False)
-    assert "السياق 1" in markup and "المزيد" in markup and "Context" not in markup
+    assert "السياق" in markup and "المزيد" in markup and "Context" not in markup
     assert "الرابط" in params["text"]
 
 
@@ -298,7 +324,7 @@ async def test_groups_answer_only_when_addressed(bot):
 async def test_ask_without_a_question_explains_usage(bot):
     application, request, engine = bot
     await process(application, message_update("/ask"))
-    assert "/ask Where was ISIS" in visible(request.sent()[0]["text"])
+    assert "/ask " + bot_t("example_1", "en") in visible(request.sent()[0]["text"])
     assert engine.questions == []
 
 
@@ -313,30 +339,65 @@ async def test_more_shows_only_new_quotes_and_moves_the_button(bot):
     follow_up = request.sent()[1]
     assert blockquotes(follow_up["text"]) == [q.text for q in QUOTES[3:]]
     assert "<b>4.</b>" in follow_up["text"]  # numbering continues
-    assert "c:" + more[2:] + ":4" in buttons(follow_up)
+    assert "n:" + more[2:] + ":c:3:4" in buttons(follow_up)  # its own quotes' numbers
     (edited,) = request.sent("editMessageReplyMarkup")
     assert more not in json.dumps(edited["reply_markup"])
+    assert "n:" + more[2:] + ":c:0:2" in json.dumps(edited["reply_markup"])  # the rest stays
     await process(application, callback_update(more))  # nothing further to show
     assert request.sent("answerCallbackQuery")[-1]["text"] == (
         "No further quotes for this question.")
 
 
-async def test_context_shows_the_quote_among_its_neighbours(bot):
+async def test_context_offers_the_quote_numbers_then_replies_with_the_passage(bot):
     application, request, _ = bot
     await process(application, message_update("Where was ISIS to be evacuated to?"))
-    context = next(d for d in buttons(request.sent()[0]) if d.startswith("c:"))
-    await process(application, callback_update(context))
-    text = request.sent()[1]["text"]
-    assert_within_limits(text)
-    assert blockquotes(text) == [ARTICLES[0].text]
-    assert "<b>" + QUOTES[0].text + "</b>" in text
+    answer = request.sent()[0]
+    pick = next(d for d in buttons(answer) if d.startswith("n:") and ":c:" in d)
+    await process(application, callback_update(pick, markup=answer["reply_markup"]))
+    (numbers,) = request.sent("editMessageReplyMarkup")
+    labels = [b["text"] for row in numbers["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Context 1", "Context 2", "Context 3", "Back"]
+    context = numbers["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await process(application, callback_update(context, markup=numbers["reply_markup"]))
+    reply = request.sent()[1]
+    assert_within_limits(reply["text"])
+    assert reply["reply_parameters"]["message_id"] == 101  # a reply to the answer
+    assert blockquotes(reply["text"]) == [ARTICLES[0].text]
+    assert "<b>" + QUOTES[0].text + "</b>" in reply["text"]
+    restored = request.sent("editMessageReplyMarkup")[-1]["reply_markup"]
+    assert restored == answer["reply_markup"]  # the light row is back, More included
+
+
+async def test_back_restores_the_answer_row(bot):
+    application, request, _ = bot
+    await process(application, message_update("Where was ISIS to be evacuated to?"))
+    answer = request.sent()[0]
+    pick = next(d for d in buttons(answer) if d.startswith("n:") and ":u:" in d)
+    await process(application, callback_update(pick, markup=answer["reply_markup"]))
+    numbers = request.sent("editMessageReplyMarkup")[-1]["reply_markup"]
+    assert [b["text"] for b in numbers["inline_keyboard"][0]] == ["👍 1", "👍 2", "👍 3"]
+    back = numbers["inline_keyboard"][-1][0]["callback_data"]
+    await process(application, callback_update(back, markup=numbers))
+    assert request.sent("editMessageReplyMarkup")[-1]["reply_markup"] == answer["reply_markup"]
+
+
+async def test_a_single_quote_message_acts_at_once(settings):
+    engine = FakeEngine(quotes=QUOTES[:1])
+    async with running_bot(settings, engine) as (application, request, _):
+        await process(application, message_update("Where was ISIS to be evacuated to?"))
+        answer = request.sent()[0]
+        token = token_of(answer)
+        assert buttons(answer) == [f"m:{token}", f"c:{token}:0", f"v:{token}:0:1",
+                                   f"v:{token}:0:-1"]
+        await process(application, callback_update(f"c:{token}:0"))
+        assert blockquotes(request.sent()[1]["text"]) == [ARTICLES[0].text]
 
 
 async def test_feedback_is_stored_and_can_be_changed(bot, settings):
     application, request, _ = bot
     await process(application, message_update("Where was ISIS to be evacuated to?"))
-    votes = [d for d in buttons(request.sent()[0]) if d.startswith("v:")]
-    up_first, down_first = votes[0], votes[1]
+    token = token_of(request.sent()[0])
+    up_first, down_first = f"v:{token}:0:1", f"v:{token}:0:-1"  # what the numbers row holds
     await process(application, callback_update(up_first))
     await process(application, callback_update(down_first, user_id=8, chat_id=7))
     await process(application, callback_update(down_first))  # user 7 changes their mind
@@ -484,3 +545,216 @@ def test_base_url_accepts_a_server_root_or_a_bot_prefix():
     assert api_urls("http://127.0.0.1:8081") == ("http://127.0.0.1:8081/bot",
                                                  "http://127.0.0.1:8081/file/bot")
     assert api_urls("http://127.0.0.1:8081/bot/") == api_urls("http://127.0.0.1:8081")
+
+
+# -- hostile input (issue 16) ---------------------------------------------------------------
+SENTENCES = ("A first line about the convoy. The convoy reached the camp at dawn. "
+             "Nobody confirmed it.")
+HUGE = Article(id="huge-" + "x" * 120, source="S" * 3000, title="عنوان " * 1000,
+               published="2018-05-21" + "9" * 500, url="https://example.org/" + "a" * 5000,
+               text=SENTENCES)
+HUGE_NO_URL = Article(id="huge-no-url", source="Outlet " * 500, title="T" * 6000,
+                      published=None, url=None, text=SENTENCES)
+
+
+def token_of(params: dict[str, Any]) -> str:
+    """The answer's token, from its More button."""
+    return next(d for d in buttons(params) if d.startswith("m:")).split(":")[1]
+
+
+def inline_callback_update(data: str, user_id: int = 7) -> dict[str, Any]:
+    """A button of a message sent through inline mode: Telegram sends no message."""
+    return {"update_id": next(_ids), "callback_query": {
+        "id": str(next(_ids)), "from": user(user_id), "chat_instance": "9",
+        "inline_message_id": "AAAAAQ", "data": data}}
+
+
+async def test_huge_metadata_never_makes_a_message_over_the_limit(settings):
+    quotes = [quote(HUGE, "The convoy reached the camp at dawn."),
+              quote(HUGE_NO_URL, "The convoy reached the camp at dawn.")]
+    engine = FakeEngine([HUGE, HUGE_NO_URL], quotes)
+    async with running_bot(settings, engine) as (application, request, _):
+        await process(application, message_update("Where did the convoy go?"))
+        answer = request.sent()
+        token = token_of(answer[-1])
+        await process(application, callback_update(f"c:{token}:0"),
+                      callback_update(f"c:{token}:1"))
+        await process(application, message_update("/sources"))
+        await process(application, {"update_id": next(_ids), "inline_query": {
+            "id": "q2", "from": user(), "query": "Where did the convoy go?", "offset": ""}})
+        sent = request.sent()
+        (inline,) = request.sent("answerInlineQuery")
+    assert len(sent) == len(answer) + 3  # the answer, two contexts, /sources
+    for params in sent:
+        assert_within_limits(params["text"])
+    for result in inline["results"]:
+        assert_within_limits(result["input_message_content"]["message_text"])
+    shown = [q for part in answer for q in blockquotes(part["text"])]
+    assert shown == [q.text for q in quotes]  # the quotes stay whole
+
+
+async def test_sources_pages_show_every_article_exactly_once(settings):
+    many = [Article(id=f"a{i:02d}", text="Some text.", source="SY24",
+                    title=f"{i:02d} " + "عنوان طويل جداً " * 40) for i in range(25)]
+    async with running_bot(settings, FakeEngine(many, [])) as (application, request, _):
+        await process(application, message_update("/sources"))
+        pages = [request.sent()[0]]
+        while next_page := [d for d in buttons(pages[-1]) if d.startswith("s:")
+                            and int(d[2:]) == len(pages)]:
+            await process(application, callback_update(next_page[0]))
+            pages.append(request.sent("editMessageText")[-1])
+            assert len(pages) < 30
+    shown = []
+    for page in pages:
+        assert_within_limits(page["text"])
+        shown += [int(n) for n in re.findall(r"^(\d+)\. ", visible(page["text"]), re.M)]
+    assert shown == list(range(1, 26))
+
+
+async def test_buttons_work_only_in_the_chat_of_their_answer(bot, settings):
+    application, request, engine = bot
+    await process(application, message_update("Where was ISIS to be evacuated to?"))
+    token = token_of(request.sent()[0])
+    for data in (f"m:{token}", f"c:{token}:0", f"v:{token}:0:1"):
+        await process(application, callback_update(data, user_id=8))  # from chat 8
+    assert [p["chat_id"] for p in request.sent()] == [7]  # nothing reached chat 8
+    assert len(engine.questions) == 1  # "More" did not ask again
+    alerts = request.sent("answerCallbackQuery")
+    assert len(alerts) == 3 and all("only in the chat" in a["text"] for a in alerts)
+    with sqlite3.connect(settings.home / "bot.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
+
+
+async def test_a_button_without_a_message_gets_an_answer_not_an_error(bot, caplog):
+    application, request, engine = bot
+    await process(application, message_update("Where was ISIS to be evacuated to?"))
+    token = token_of(request.sent()[0])
+    with caplog.at_level(logging.INFO):
+        for data in (f"m:{token}", f"c:{token}:0", f"v:{token}:0:1"):
+            await process(application, inline_callback_update(data))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    alerts = request.sent("answerCallbackQuery")
+    assert len(alerts) == 3 and all("only in the chat" in a["text"] for a in alerts)
+    assert len(request.sent()) == 1 and len(engine.questions) == 1
+
+
+def modes(*paths: Path) -> list[int]:
+    return [p.stat().st_mode & 0o777 for p in paths]
+
+
+async def test_bot_state_is_readable_by_its_owner_only(tmp_path):
+    umask = os.umask(0o022)  # the usual default, under which files are world-readable
+    try:
+        home = tmp_path / "new" / "home"
+        settings = Settings(home=home, telegram_bot_token=TOKEN, _env_file=None)
+        async with running_bot(settings) as (application, request, _):
+            await process(application, message_update("Where did they go?"))
+            await process(application, callback_update(f"v:{token_of(request.sent()[0])}:0:1"))
+            files = [home / "bot.sqlite"] + [p for p in (home / "bot.sqlite-wal",
+                                                         home / "bot.sqlite-shm") if p.exists()]
+            assert modes(home, *files) == [0o700] + [0o600] * len(files)
+        older = tmp_path / "older"  # a file an earlier version left world-readable
+        older.mkdir()
+        sqlite3.connect(older / "bot.sqlite").close()
+        (older / "bot.sqlite").chmod(0o644)
+        settings = Settings(home=older, telegram_bot_token=TOKEN, _env_file=None)
+        async with running_bot(settings):
+            assert modes(older / "bot.sqlite") == [0o600]
+    finally:
+        os.umask(umask)
+
+
+def test_a_password_in_the_base_url_never_shows(tmp_path, capsys):
+    settings = Settings(home=tmp_path, telegram_bot_token=TOKEN, _env_file=None,
+                        telegram_base_url="http://isnad:pa55-word@127.0.0.1:9")
+    assert run_bot(settings) == 1  # nothing listens on port 9
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "127.0.0.1:9" in err
+    assert "pa55-word" not in err
+
+
+@pytest.mark.parametrize("token", ["123456:abc/def", "123456:abc?x=1", "123456:abc#frag",
+                                   "123456:abc def"])
+def test_a_token_with_url_characters_is_bad_input(tmp_path, capsys, token):
+    settings = Settings(home=tmp_path, telegram_bot_token=token, _env_file=None,
+                        telegram_base_url="http://127.0.0.1:9")
+    assert run_bot(settings) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in err and token not in err
+
+
+# -- /article, deep links, /help and /forget ---------------------------------------------------
+async def test_an_attribution_without_url_links_to_the_article(bot):
+    application, request, _ = bot
+    await process(application, message_update("Where was ISIS to be evacuated to?"))
+    text = request.sent()[0]["text"]
+    assert 'href="https://t.me/IsnadBot?start=article_souria"' in text  # no url: a deep link
+    assert 'href="https://example.org/sy24"' in text  # a url: the url
+    await process(application, message_update("/start article_souria"))
+    page = request.sent()[-1]
+    assert blockquotes(page["text"]) == [ARTICLES[2].text]
+    assert "page 1 of 1" in visible(page["text"])
+    assert "reply_markup" not in page  # one page: no buttons
+
+
+async def test_article_pages_turn_in_place_and_stay_verbatim(settings):
+    text = " ".join(f"Sentence number {i} about the convoy & <the> buses." for i in range(400))
+    long = Article(id="long:one.2", text=text, title="Long", source="SY24")
+    async with running_bot(settings, FakeEngine([long], [])) as (application, request, _):
+        await process(application, message_update("/article long:one.2"))
+        pages = [request.sent()[0]]
+        while nxt := [d for d in buttons(pages[-1]) if d.startswith("a:")
+                      and d.split(":")[1] == str(len(pages))]:
+            await process(application, callback_update(nxt[0]))
+            pages.append(request.sent("editMessageText")[-1])
+            assert len(pages) < 20
+    assert len(pages) > 2
+    for page in pages:
+        assert_within_limits(page["text"])
+        assert_callback_data(page["reply_markup"])
+    assert "".join(blockquotes(p["text"])[0] for p in pages) == text
+
+
+async def test_article_refuses_bad_or_unknown_ids_in_one_line(bot):
+    application, request, _ = bot
+    await process(application, message_update("/article"))
+    await process(application, message_update("/article nosuch-id"))
+    await process(application, message_update("/article " + "<b>" * 3000))
+    await process(application, message_update("/start article64_%%%"))
+    usage, unknown, bad, bad_link = (visible(p["text"]) for p in request.sent())
+    assert usage.startswith("Write the article's id after the command")
+    assert unknown == "No indexed article has the id nosuch-id: /sources lists them."
+    assert bad.startswith("That is not an article id") and "<b>" not in bad
+    assert bad_link == bad
+    await process(application, callback_update("a:1:nosuchkey123"))
+    assert "no longer in the index" in request.sent("answerCallbackQuery")[-1]["text"]
+
+
+async def test_help_says_what_is_stored_and_how_to_delete_it(bot):
+    application, request, _ = bot
+    await process(application, message_update("/help"))
+    await process(application, message_update("/help", user_id=8, language="ar"))
+    english, arabic = (visible(p["text"]) for p in request.sent())
+    assert "the text of your questions and your chat id, for 30 days" in english
+    assert "votes with your user id" in english and "/forget deletes" in english
+    assert "30 يوماً" in arabic and "/forget" in arabic
+
+
+async def test_forget_deletes_the_askers_questions_and_votes(bot, settings):
+    application, request, _ = bot
+    group = {"chat_id": -100, "chat_type": "group"}
+    await process(application, message_update("Where did they go?"))
+    await process(application, message_update("/ask who negotiated?", **group))
+    await process(application, message_update("/ask and then?", user_id=9, **group))
+    mine, in_group, theirs = (token_of(p) for p in request.sent())
+    await process(application, callback_update(f"v:{mine}:0:1"))
+    await process(application, callback_update(f"v:{theirs}:0:1", chat_id=-100))
+    await process(application, message_update("/forget"))
+    assert visible(request.sent()[-1]["text"]).startswith(
+        "Deleted what Isnad stored about you: questions 2, votes 2.")
+    for token in (mine, in_group):
+        await process(application, callback_update(f"c:{token}:0"))
+        assert "too old" in request.sent("answerCallbackQuery")[-1]["text"]
+    with sqlite3.connect(settings.home / "bot.sqlite") as db:
+        assert db.execute("SELECT user_id FROM answers").fetchall() == [(9,)]
+        assert db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0

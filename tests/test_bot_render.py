@@ -6,15 +6,19 @@ from __future__ import annotations
 import pytest
 from e2e.checks import assert_callback_data, assert_within_limits, blockquotes, visible
 
-from isnad.bot.keyboards import answer_keyboard, sources_keyboard
+from isnad.bot.deeplinks import article_id_from, article_link
+from isnad.bot.keyboards import answer_keyboard, numbers_keyboard, sources_keyboard
 from isnad.bot.render import (
     LIMIT,
+    LRM,
     RLM,
     answer_parts,
+    article_pages,
     attribution,
     context_messages,
     context_span,
     cut_text,
+    dates_line,
     quote_block,
     sources_page,
     split_segments,
@@ -23,7 +27,14 @@ from isnad.bot.render import (
     tg_len,
 )
 from isnad.corpus.model import Article
+from isnad.corpus.segment import split_sentences
+from isnad.prompts.bot import bot_t
 from isnad.retrieval.answer import Quote
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """Sentence offsets as the index stores them."""
+    return [(span.start, span.end) for span in split_sentences(text)]
 
 ARABIC = ("أكدت مصادر محلية إجراء أول عملية تبادل بين التنظيم والنظام. "
           "وقالت المصادر إن <b>الحافلات</b> & القوافل ستخرج إلى بادية السويداء خلال أيام. "
@@ -100,7 +111,7 @@ def test_an_overlong_quote_is_cut_at_a_sentence_with_an_ellipsis():
     shown = blockquotes(block)[0]
     assert shown.endswith("in it.…")  # a whole sentence, then the ellipsis
     assert text.startswith(shown.removesuffix("…"))
-    assert "Context 3" in visible(block)
+    assert "“Context” shows the whole passage of quote 3" in visible(block)
 
 
 def test_cut_text_prefers_sentence_then_word_boundaries():
@@ -117,9 +128,10 @@ def test_emoji_count_twice_towards_the_limit():
 def test_context_is_the_neighbouring_sentences_verbatim(article):
     quote = quote_of(article, "وقالت المصادر إن <b>الحافلات</b> & القوافل ستخرج إلى بادية "
                               "السويداء خلال أيام.")
-    s, e = context_span(article.text, quote.start, quote.end)
+    sentences = spans(article.text)
+    s, e = context_span(sentences, quote.start, quote.end)
     assert (s, e) == (0, len(article.text))
-    messages = context_messages(article, quote.start, quote.end, 1, "ar")
+    messages = context_messages(article, sentences, quote.start, quote.end, 1, "ar")
     assert len(messages) == 1
     assert_within_limits(messages[0])
     assert "<b>" + "وقالت المصادر إن &lt;b&gt;" in messages[0]
@@ -129,15 +141,28 @@ def test_context_is_the_neighbouring_sentences_verbatim(article):
 def test_context_span_stops_at_the_next_sentence():
     text = "First one. Second one. Third one. Fourth one. Fifth one."
     start = text.index("Third")
-    assert text[slice(*context_span(text, start, start + len("Third one.")))] == (
+    sentences = spans(text)
+    assert text[slice(*context_span(sentences, start, start + len("Third one.")))] == (
         "Second one. Third one. Fourth one.")
-    assert text[slice(*context_span(text, 0, len("First one.")))] == "First one. Second one."
+    assert text[slice(*context_span(sentences, 0, len("First one.")))] == (
+        "First one. Second one.")
+    assert context_span([], 3, 9) == (3, 9)  # no sentences stored: the quote alone
+
+
+def test_context_follows_the_stored_sentences_not_punctuation():
+    """The index's sentences decide where the neighbours begin: "د. محمد" (an initial)
+    ends no sentence, though a full stop and a space follow "د"."""
+    text = "بدأت المفاوضات في يلدا. وقال د. محمد إن الاتفاق قريب. ولم يعلق أحد. وانتهى اللقاء."
+    start = text.index("ولم")
+    end = start + len("ولم يعلق أحد.")
+    assert text[slice(*context_span(spans(text), start, end))] == (
+        "وقال د. محمد إن الاتفاق قريب. ولم يعلق أحد. وانتهى اللقاء.")
 
 
 def test_a_huge_context_spans_several_messages_without_cutting_tags():
     text = ("word " * 2000).strip() + "."
     article = Article(id="huge", text=text)
-    messages = context_messages(article, 0, len(text), 1, "en")
+    messages = context_messages(article, spans(text), 0, len(text), 1, "en")
     assert len(messages) > 1
     for message in messages:
         assert_within_limits(message)
@@ -156,6 +181,7 @@ def test_callback_data_stays_within_64_bytes():
     markup = answer_keyboard(token, list(range(95, 100)), "ar", more=True).to_dict()
     assert_callback_data(markup)
     assert_callback_data(sources_keyboard(5, 1000, "en").to_dict())
+    assert_callback_data(numbers_keyboard(token, "d", 95, 119, "ar").to_dict())
 
 
 def test_start_message_and_sources_pages():
@@ -167,11 +193,11 @@ def test_start_message_and_sources_pages():
     assert (summary.first, summary.last) == ("2018-05-02", "2018-05-22")
     text = start_message(summary, "en")
     assert_within_limits(text)
-    assert "23 articles from 3 outlets. Publication dates, where the articles state them " \
-           "(11 of 23): 2018-05-02 to 2018-05-22." in visible(text)
+    assert "23 articles from 3 outlets. 11 of them state when they were published: between " \
+           "2018-05-02 and 2018-05-22." in visible(text)
     undated = start_message(summarise([Article(id="x", text="")]), "ar")
     assert "لا تذكر المقالات تواريخ نشرها" in visible(undated)
-    assert "Where was ISIS to be evacuated to?" in visible(text)
+    assert bot_t("example_1", "en") in visible(text)
     page, shown, pages = sources_page(articles, 2, "ar")
     assert (shown, pages) == (2, 3)
     assert "21–23" in visible(page) and "Title 22" in visible(page)
@@ -181,3 +207,65 @@ def test_start_message_and_sources_pages():
 
 def test_numbers_and_limits_agree_with_telegram_constants():
     assert LIMIT == 4096
+
+
+def test_each_number_line_carries_the_interface_direction(article):
+    quote = quote_of(article, "ولم يصدر أي تعليق رسمي على ذلك حتى الآن.")
+    assert quote_block(2, quote, "ar").startswith(RLM + "<b>2.</b>\n")
+    assert quote_block(2, quote, "en").startswith(LRM + "<b>2.</b>\n")
+    assert quote_block(None, quote, "en").startswith("<blockquote>")  # inline: no number
+
+
+def test_every_field_is_capped_and_an_overlong_link_becomes_the_id():
+    html = attribution("S" * 3000, "عنوان " * 1000, "2018" + "9" * 500,
+                       "https://example.org/" + "a" * 5000, "a1", "en", "IsnadBot")
+    assert tg_len(html) < 700
+    assert visible(html).count("…") == 3  # outlet, title and date, each cut visibly
+    assert "example.org" not in html
+    assert 'href="https://t.me/IsnadBot?start=article_a1"' in html
+
+
+def test_an_article_id_links_to_the_article_in_the_bot():
+    html = attribution("SY24", "T", None, None, "001_bfd5bbd812b5631f", "ar", "IsnadBot")
+    assert '<a href="https://t.me/IsnadBot?start=article_001_bfd5bbd812b5631f">' in html
+    assert "<code>" in attribution("SY24", "T", None, None, "a1", "ar")  # no bot name yet
+    for article_id in ("001_bfd5bbd812b5631f", "sy24:2018.05", "مقال-١"):
+        link = article_link("IsnadBot", article_id)
+        payload = link.split("start=")[1]
+        assert len(payload) <= 64 and payload.replace("_", "").replace("-", "").isalnum()
+        assert article_id_from(payload) == article_id
+    assert article_link("IsnadBot", "x" * 128) is None  # too long for any start payload
+    assert article_id_from("article64_%%%") is None and article_id_from("hello") is None
+
+
+def test_article_pages_give_back_the_whole_text_verbatim():
+    text = " ".join(f"الجملة رقم {i} عن <الحافلات> & القوافل." for i in range(600))
+    article = Article(id="long", text=text, title="T", source="SY24")
+    pages = article_pages(article, "ar")
+    assert len(pages) > 3
+    for page in pages:
+        assert_within_limits(page)
+    assert "".join(blockquotes(p)[0] for p in pages) == text
+    assert f"1 من {len(pages)}" in visible(pages[0])
+
+
+def test_the_date_line_reads_naturally_for_any_count():
+    def line(*dates: str | None, language: str = "en") -> str:
+        articles = [Article(id=f"a{i}", text="", published=d) for i, d in enumerate(dates)]
+        return visible(dates_line(summarise(articles), language))
+
+    assert line("2018-05-21", None, None, None, None) == (
+        "One of them states when it was published: on 2018-05-21.")
+    assert line("2018-05-21", None, language="ar") == "يذكر واحد منها تاريخ نشره: 2018-05-21."
+    assert line("2018-05-01", "2018-05-21") == (
+        "They were published between 2018-05-01 and 2018-05-21.")
+    assert line("2018-05-21", "2018-05-21", None) == (
+        "2 of them state when they were published: on 2018-05-21.")
+    assert line(None, None) == "The articles do not state their publication dates."
+
+
+def test_light_answer_keyboard_is_one_row():
+    (row,) = answer_keyboard("Ab3_x9Qz", [0, 1, 2], "en", more=True).inline_keyboard
+    assert [b.text for b in row] == ["More", "Context", "👍", "👎"]
+    (row,) = answer_keyboard("Ab3_x9Qz", [3], "ar", more=False).inline_keyboard
+    assert [b.text for b in row] == ["السياق", "👍", "👎"]

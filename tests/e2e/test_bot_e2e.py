@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
+from isnad.bot.deeplinks import article_id_from
+from isnad.prompts.bot import bot_t
 from isnad.retrieval.index import Index, IndexHome
 
 from .checks import assert_callback_data, assert_within_limits, blockquotes, visible
@@ -53,15 +55,35 @@ def callback_data(call: dict[str, Any], prefix: str) -> list[str]:
             if b.get("callback_data", "").startswith(prefix)]
 
 
+_DEEP_LINK = f"https://t.me/{BOT_USER['username']}?start="
+
+
+def citation(attribution: str) -> str:
+    """The url an attribution links to, or the article id it names (linked to the
+    article in the bot, or shown as code)."""
+    link = html.unescape((_HREF.search(attribution) or _CODE.search(attribution)).group(1))
+    return article_id_from(link.removeprefix(_DEEP_LINK)) or link \
+        if link.startswith(_DEEP_LINK) else link
+
+
 def cited_quotes(text: str) -> list[tuple[str, str]]:
     """(quote as the reader sees it, the url or article id its attribution cites)."""
     cited = []
     for block in text.split("<blockquote>")[1:]:
         quoted, after = block.split("</blockquote>", 1)
-        attribution = after.split("\n", 2)[1]
-        link = _HREF.search(attribution) or _CODE.search(attribution)
-        cited.append((visible(quoted), html.unescape(link.group(1))))
+        cited.append((visible(quoted), citation(after.split("\n", 2)[1])))
     return cited
+
+
+def row_of(call: dict[str, Any]) -> list[str]:
+    """The labels of an answer message's buttons."""
+    markup = call["params"].get("reply_markup") or {}
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def with_markup(message: dict[str, Any], markup: dict[str, Any]) -> dict[str, Any]:
+    """A sent message as Telegram shows it after the bot changed its buttons."""
+    return {**message, "reply_markup": markup}
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +124,9 @@ def test_start_describes_the_bundled_corpus(emulator: Emulator, main_bot: BotPro
     text = visible(reply["params"]["text"])
     assert "Isnad answers questions about Arabic news" in text
     assert "The index holds 5 articles" in text
-    assert ENGLISH in text
+    assert bot_t("example_1", "en") in text and bot_t("example_2", "en") in text
+    dated = sum(1 for a in {a.id: a for a in catalog_articles.values()}.values() if a.published)
+    assert dated == 1 and "One of them states when it was published: on 20" in text
     (arabic,) = ask(emulator, FakeUser(1011, "ar"), "/start")
     assert "عدد المقالات في الفهرس: 5" in visible(arabic["params"]["text"])
 
@@ -111,14 +135,14 @@ def test_english_question_is_answered_with_verbatim_quotes(emulator, main_bot,
                                                            catalog_articles):
     (reply,) = ask(emulator, FakeUser(1002), ENGLISH)
     assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
-    assert callback_data(reply, "m:") and callback_data(reply, "c:")
-    assert "Context 1" in str(reply["params"]["reply_markup"])
+    assert callback_data(reply, "m:")
+    assert row_of(reply)[1:] == ["Context", "👍", "👎"]  # one light row, More first
 
 
 def test_arabic_question_is_answered_in_arabic(emulator, main_bot, catalog_articles):
     (reply,) = ask(emulator, FakeUser(1003, "en"), ARABIC)
     assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
-    assert "السياق 1" in str(reply["params"]["reply_markup"])
+    assert row_of(reply) == ["المزيد", "السياق", "👍", "👎"][-len(row_of(reply)):]
 
 
 def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles, e2e_home):
@@ -140,19 +164,31 @@ def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles,
         edit = first_call(emulator, "editMessageReplyMarkup", mark)
         assert not callback_data(edit, "m:")  # …from the old one
 
+    # Context: the quote numbers first (when the answer has several), then the passage.
     mark = emulator.mark()
-    emulator.press(TOKEN, user, answer["result"], callback_data(answer, "c:")[0])
+    context_button = (callback_data(answer, "n:") or callback_data(answer, "c:"))[0]
+    emulator.press(TOKEN, user, answer["result"], context_button)
+    message = answer["result"]
+    if context_button.startswith("n:"):
+        numbers = first_call(emulator, "editMessageReplyMarkup", mark)
+        assert str(numbers["params"]["message_id"]) == str(answer["result"]["message_id"])
+        message = with_markup(message, numbers["params"]["reply_markup"])
+        context_button = callback_data(numbers, "c:")[0]
+        mark = emulator.mark()
+        emulator.press(TOKEN, user, message, context_button)
     (context,) = checked(emulator.wait_sent(TOKEN, user.id, mark))
     text = context["params"]["text"]
+    replied_to = context["params"]["reply_parameters"]["message_id"]
+    assert str(replied_to) == str(answer["result"]["message_id"])
     assert "Quote 1 in its context" in visible(text)
     (passage,) = blockquotes(text)
-    quote, citation = cited_quotes(answer["params"]["text"])[0]
+    quote, cited = cited_quotes(answer["params"]["text"])[0]
     assert quote.removesuffix("…") in passage
-    assert passage in catalog_articles[citation].text  # the context is verbatim too
+    assert passage in catalog_articles[cited].text  # the context is verbatim too
     assert "<b>" in text
 
     mark = emulator.mark()
-    emulator.press(TOKEN, user, answer["result"], callback_data(answer, "v:")[0])
+    emulator.press(TOKEN, user, message, context_button.replace("c:", "v:") + ":1")
     thanks = first_call(emulator, "answerCallbackQuery", mark)
     assert thanks["params"]["text"] == "Thank you: your feedback was recorded."
     with sqlite3.connect(e2e_home / "bot.sqlite") as db:
@@ -162,6 +198,62 @@ def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles,
     assert row[:3] == (user.id, user.id, ENGLISH) and row[-1] == 1
     article = next(a for a in catalog_articles.values() if a.id == row[3])
     assert article.text[row[4]:row[5]] == quote.removesuffix("…")
+
+
+def test_an_article_id_opens_the_whole_article_verbatim(emulator, main_bot,
+                                                        catalog_articles):
+    """The deep link behind an attribution's id, then its pages, give back the text."""
+    user = FakeUser(1013)
+    (answer,) = ask(emulator, user, ENGLISH)
+    links = _HREF.findall(answer["params"]["text"])
+    assert links and all(link.startswith(_DEEP_LINK) for link in links)  # bundled: no urls
+    payload = html.unescape(links[0]).removeprefix(_DEEP_LINK)
+    article = catalog_articles[article_id_from(payload)]
+    (page,) = ask(emulator, user, f"/start {payload}")
+    pages, message = [page], page["result"]
+    while nxt := [d for d in callback_data(pages[-1], "a:")
+                  if d.split(":")[1] == str(len(pages))]:
+        mark = emulator.mark()
+        emulator.press(TOKEN, user, message, nxt[0])
+        pages.append(checked([first_call(emulator, "editMessageText", mark)])[0])
+    texts = [html.unescape(re.search(r"<blockquote>\u200f?(.*?)</blockquote>",
+                                     p["params"]["text"], re.S).group(1)) for p in pages]
+    assert "".join(texts) == article.text
+    (typed,) = ask(emulator, user, f"/article {article.id}")
+    assert typed["params"]["text"] == page["params"]["text"]
+
+
+def test_buttons_act_only_in_the_chat_of_their_answer(emulator, main_bot, e2e_home):
+    owner, stranger = FakeUser(1014), FakeUser(1015)
+    (answer,) = ask(emulator, owner, ENGLISH)
+    token = callback_data(answer, "m:")[0].split(":")[1]
+    elsewhere = {**answer["result"], "chat": stranger.private_chat()}  # the token, copied
+    mark = emulator.mark()
+    for data in (f"m:{token}", f"c:{token}:0", f"v:{token}:0:-1"):
+        emulator.press(TOKEN, stranger, elsewhere, data)
+    calls = emulator.wait_for(
+        lambda cs: sum(c["method"] == "answerCallbackQuery" for c in cs) == 3, TOKEN, mark)
+    alerts = [c["params"]["text"] for c in calls if c["method"] == "answerCallbackQuery"]
+    assert alerts == [bot_t("not_here", "en")] * 3
+    assert not emulator.sent_to(TOKEN, stranger.id, mark)
+    with sqlite3.connect(e2e_home / "bot.sqlite") as db:
+        assert not db.execute("SELECT * FROM feedback WHERE user_id = ?",
+                              (stranger.id,)).fetchall()
+
+
+def test_forget_deletes_what_the_bot_stored_about_the_sender(emulator, main_bot, e2e_home):
+    user = FakeUser(1016)
+    (answer,) = ask(emulator, user, ENGLISH)
+    token = callback_data(answer, "m:")[0].split(":")[1]
+    mark = emulator.mark()
+    emulator.press(TOKEN, user, answer["result"], f"v:{token}:0:1")
+    first_call(emulator, "answerCallbackQuery", mark)
+    (done,) = ask(emulator, user, "/forget")
+    assert "questions 1, votes 1" in visible(done["params"]["text"])
+    with sqlite3.connect(e2e_home / "bot.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert not db.execute("SELECT * FROM answers WHERE chat_id = ?", (user.id,)).fetchall()
+        assert not db.execute("SELECT * FROM feedback WHERE user_id = ?", (user.id,)).fetchall()
 
 
 def test_groups_hear_only_mentions_replies_and_ask(emulator, main_bot):
@@ -320,16 +412,19 @@ def test_the_token_never_reaches_the_log(main_bot):
 
 
 # -- start-up, tokens and the webhook ----------------------------------------------------------
-def run_briefly(emulator: Emulator, token: str | None, home: Path,
-                *args: str) -> subprocess.CompletedProcess[str]:
+def run_briefly(emulator: Emulator, token: str | None, home: Path, *args: str,
+                base_url: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "ISNAD_HOME": str(home), "ISNAD_MODEL": "e5-small-q4"}
     if token is not None:
         env["TELEGRAM_BOT_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "isnad.bot", "--base-url", emulator.url,
-                           *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "isnad.bot", "--base-url",
+                           base_url or emulator.url, *args],
+                          env=env, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("token", [None, "", "0:revoked-token-value", "not a token"])
+@pytest.mark.parametrize("token", [None, "", "0:revoked-token-value", "not a token",
+                                   "1234567:E2E/../../getMe", "1234567:E2E?x=1",
+                                   "1234567:E2E#part"])
 def test_missing_or_rejected_token_exits_2_with_one_line(emulator, e2e_home, token):
     result = run_briefly(emulator, token, e2e_home)
     assert result.returncode == 2, result.stderr
@@ -337,6 +432,28 @@ def test_missing_or_rejected_token_exits_2_with_one_line(emulator, e2e_home, tok
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
     if token:
         assert token not in result.stderr + result.stdout
+
+
+def test_a_password_in_the_base_url_is_never_echoed(emulator, e2e_home):
+    """A Bot API server behind HTTP basic authentication: its password is a secret too."""
+    with_password = emulator.url.replace("http://", "http://isnad:pa55-word@")
+    result = run_briefly(emulator, "0:revoked-token-value", e2e_home, base_url=with_password)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and f"127.0.0.1:{emulator.port}" in result.stderr
+    assert "pa55-word" not in result.stderr + result.stdout
+
+
+def test_a_bot_sqlite_from_a_newer_isnad_stops_the_bot_with_one_line(emulator, e2e_home,
+                                                                   tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(e2e_home, home, symlinks=True, ignore=shutil.ignore_patterns("bot.sqlite*"))
+    with sqlite3.connect(home / "bot.sqlite") as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    result = run_briefly(emulator, "7654321:E2E-newer-store", home)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "newer Isnad" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_webhook_mode_sets_the_secret_and_refuses_updates_without_it(emulator, e2e_home,
