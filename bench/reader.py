@@ -1,7 +1,7 @@
 """What the reader changes: quality and latency with and without it, in one run.
 
 Usage: python bench/reader.py [--sets dev,own,xquad-ar,xquad-en] [--reader SPEC]
-                              [--candidates K ...] [--out NAME]
+                              [--candidates K ...] [--weight W ...] [--out NAME]
 
 For each setting (no reader, then the reader with each ``--candidates`` K), on the
 default model and the same evaluation indexes as `isnad eval`:
@@ -47,7 +47,7 @@ def held_out_ids() -> set[str]:
             for qa in p["qas"]}
 
 
-def engines(settings, encoder, reader, home, candidates: list[int]):
+def engines(settings, encoder, reader, home, candidates: list[int], weights: list[float]):
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.index import Index
 
@@ -56,8 +56,10 @@ def engines(settings, encoder, reader, home, candidates: list[int]):
         return
     base = Engine(Index(home), encoder, reader=reader)
     for k in candidates:
-        tuned = replace(base.settings, reader_candidates=k)
-        yield f"{reader.name}@{k}", Engine(Index(home), encoder, settings=tuned, reader=reader)
+        for w in weights:
+            tuned = replace(base.settings, reader_candidates=k, reader_weight=w)
+            label = f"{reader.name}@{k}" + ("" if w == 1.0 else f"w{w}")
+            yield label, Engine(Index(home), encoder, settings=tuned, reader=reader)
 
 
 def latency(engine, questions: list[str]) -> dict[str, float]:
@@ -77,6 +79,8 @@ def main() -> None:
     parser.add_argument("--sets", default="dev")
     parser.add_argument("--reader", default="isnad-gemma")
     parser.add_argument("--candidates", type=int, action="append")
+    parser.add_argument("--weight", type=float, action="append",
+                        help="reader_weight values to try (default 1.0: the reader alone)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -89,8 +93,12 @@ def main() -> None:
     encoder = load_encoder(settings)
     reader = load_reader(settings, encoder)
     candidates = args.candidates or [12]
+    weights = args.weight or [1.0]
     held_out = held_out_ids()
+    from isnad import __version__
+
     results: dict[str, object] = {"model": encoder.name, "reader": args.reader,
+                                  "isnad_version": __version__, "weights": weights,
                                   "date": time.strftime("%Y-%m-%d"), "sets": {}}
     for name in args.sets.split(","):
         file, parallel = SETS[name]
@@ -100,7 +108,7 @@ def main() -> None:
         home = eval_home(settings, articles, encoder.name)
         if not home.exists():
             build_index(home, articles, encoder)
-        for label, engine in engines(settings, encoder, reader, home, candidates):
+        for label, engine in engines(settings, encoder, reader, home, candidates, weights):
             started = time.perf_counter()
             rows = [ask_one(engine, q, 3) for q in questions]
             report = figures(rows, 3)
@@ -120,7 +128,7 @@ def main() -> None:
     if not home.exists():
         build_index(home, articles, encoder)
     asked = [q.question for q in dev]
-    for label, engine in engines(settings, encoder, reader, home, candidates):
+    for label, engine in engines(settings, encoder, reader, home, candidates, weights):
         quotes = engine.answer_and_rank(FLAGSHIP, top=10, abstain=False)[0].quotes
         rank = next((i for i, q in enumerate(quotes, 1)
                      if any(d in q.text for d in DESTINATIONS)), None)

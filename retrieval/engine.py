@@ -53,6 +53,9 @@ class EngineSettings:
     # The reader reads this many of the first stage's best sentences; its probability
     # then replaces their score (on a 0–1 scale, hence its own diversity settings).
     reader_candidates: int = 12
+    # How much the reader's probability counts against the first stage's score
+    # (1.0: the reader alone orders; less blends in the evidence it already had).
+    reader_weight: float = 1.0
     reader_abstain_below: float | None = None
     reader_keep_within: float = 1.0
     reader_same_article_penalty: float = 0.0
@@ -170,7 +173,9 @@ class Engine:
             log.warning("reader %s failed (%s: %s); answering from the first stage",
                         self.reader.name, type(exc).__name__, str(exc)[:200])
             return None
-        read = [replace(c, score=float(p)) for c, p in zip(best, probabilities, strict=True)]
+        w = self.settings.reader_weight
+        read = [replace(c, score=w * float(p) + (1.0 - w) * c.score)
+                for c, p in zip(best, probabilities, strict=True)]
         read.sort(key=lambda c: -c.score)
         return read
 

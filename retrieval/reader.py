@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from importlib import resources
@@ -183,7 +184,11 @@ class GemmaReader(Reader):
             model = truncated_classifier(base_dir, int(self.manifest["layers"]))
             if shared_embeddings is not None:  # the encoder's own copy: ~800 MB saved
                 model.model.embed_tokens = shared_embeddings
-            self._model = PeftModel.from_pretrained(model, str(folder)).eval()
+            with warnings.catch_warnings():
+                # peft asks transformers a deprecated question on every load; the
+                # warning is about their API, not the user's setup.
+                warnings.simplefilter("ignore", FutureWarning)
+                self._model = PeftModel.from_pretrained(model, str(folder)).eval()
         except ReaderError:
             raise
         except Exception as exc:  # transformers/peft raise many kinds; all mean this
@@ -264,7 +269,8 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
       base) and the package ships it, none for the other encoders (the light ones
       stay light);
     - ``none``: no reader;
-    - ``isnad-gemma``: Isnad's own reader, shipped in the package;
+    - ``isnad-gemma``: Isnad's own reader, where the package ships it (this release
+      does not: see the README's "The reader");
     - a folder with a ``manifest.json``: a reader made by bench/train_reader.py;
     - anything else: a sentence-transformers CrossEncoder by hub name or folder.
     """
@@ -275,6 +281,13 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     if spec.lower() == "none" or (spec.lower() == "auto" and not (is_gemma and shipped)):
         return None
     folder: Path | None = None
+    if spec.lower() == BUNDLED and not shipped:
+        # Not shipped because, trained on this machine's 2 cores, it did not beat the
+        # first stage (README, "The reader"); a user can train one and point at it.
+        raise ReaderError(f"this package ships no {BUNDLED} reader; build one with "
+                          "`python bench/train_reader.py` (it lands in the package's "
+                          "readers folder), point ISNAD_READER at its folder, or set "
+                          "ISNAD_READER=none")
     if spec.lower() in {"auto", BUNDLED}:
         folder = bundled_readers() / BUNDLED
     elif (Path(spec).expanduser() / "manifest.json").exists():
