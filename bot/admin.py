@@ -64,9 +64,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     language = user_language(update)
     stats = state.store.stats()
-    catalog = state.engine.index.catalog
-    text = bot_t("stats", language, articles=catalog.count("articles"),
-                 passages=catalog.count("passages"), questions=stats.questions,
+    index = state.engine.stats()
+    text = bot_t("stats", language, articles=index.articles,
+                 passages=index.passages, questions=stats.questions,
                  answered=stats.answered,
                  median="-" if stats.median_ms is None else f"{stats.median_ms:.0f}",
                  up=stats.up, down=stats.down)

@@ -35,8 +35,7 @@ from telegram.request import BaseRequest
 from isnad.app import open_engine
 from isnad.embeddings import EncoderError
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import IndexError_
+from isnad.retrieval import Engine, IndexProblem
 from isnad.settings import Settings
 
 from . import admin, handlers
@@ -272,7 +271,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
         engine = open_engine(settings, progress=False)
         application = build_application(settings, engine, base_url=base_url)
         logger.info("Isnad bot started: %d articles indexed with %s; %s",
-                    engine.index.catalog.count("articles"), engine.index.model,
+                    engine.stats().articles, engine.model,
                     f"webhook {webhook_url}" if webhook_url else "long polling")
         if webhook_url:
             application.run_webhook(
@@ -287,7 +286,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     except NetworkError as exc:
         _fail(f"cannot reach the Bot API at {where}: {redactor.redact(str(exc))[:300]}")
         return 1
-    except (IndexError_, EncoderError, BotStoreError) as exc:
+    except (IndexProblem, EncoderError, BotStoreError) as exc:
         _fail(str(exc))
         return 1
     except Exception as exc:

@@ -34,8 +34,7 @@ from telegram.ext import ContextTypes
 from isnad.corpus.model import id_problem
 from isnad.prompts import t
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.answer import Quote
-from isnad.retrieval.question import QuestionError, detect_language
+from isnad.retrieval import QuestionError, Quote, detect_language
 
 from .deeplinks import article_id_from
 from .keyboards import (

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from isnad.retrieval.answer import Quote
+from isnad.retrieval import Quote
 
 #: Each step takes the file from the version before it to its own number. Version 1 is
 #: the layout of Isnad 0.1.0, which wrote no version (an existing file without one has

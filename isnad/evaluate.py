@@ -33,9 +33,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from isnad.corpus import Article, bundled_corpus_dir, read_articles
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import FORMAT_VERSION, Index, IndexHome
-from isnad.retrieval.writer import build_index
+from isnad.retrieval import FORMAT_VERSION, Engine, IndexHome, build_index
 
 from . import app as wiring
 from .errors import UserError
@@ -151,8 +149,8 @@ def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: 
         built = build_index(home, articles, encoder)
         index_seconds = round(built.seconds, 1)
         print(f"indexed {built.articles} articles in {built.seconds:.1f} s", file=sys.stderr)
-    engine = Engine(Index(home), encoder, reader=wiring.load_reader(settings, encoder),
-                    max_question_chars=settings.max_question_chars)
+    engine = Engine.open(home, encoder, reader=wiring.load_reader(settings, encoder),
+                         max_question_chars=settings.max_question_chars)
     asking = time.perf_counter()
     rows = [ask_one(engine, q, top)
             for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr, disable=None)]

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..corpus.model import Article
 from ..embeddings.base import Encoder
+from ..home import IndexHome
 from .answer import Answer, Quote
 from .arabic import fold, has_arabic, terms
 from .calibration import load_calibration
@@ -30,6 +31,7 @@ from .index import Index
 from .question import Question, prepare_question
 from .reader import Reader
 from .store import PassageRow, SentenceRow
+from .view import IndexView
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,16 @@ class Query:
     terms: list[str]
 
 
-class Engine:
+class Engine(IndexView):
+    """Answers questions from one index version; as an ``IndexView`` it also lists that
+    version's articles and figures, so callers read everything through it."""
+
     def __init__(self, index: Index, encoder: Encoder,
                  settings: EngineSettings | None = None, max_question_chars: int = 1000,
                  reader: Reader | None = None) -> None:
         index.check_model(encoder)
-        self.index, self.encoder, self.reader = index, encoder, reader
+        super().__init__(index)
+        self.encoder, self.reader = encoder, reader
         if settings is None:
             calibration = load_calibration(encoder.name)
             settings = EngineSettings(abstain_below=calibration.get("abstain_below"))
@@ -96,7 +102,13 @@ class Engine:
                                    reader_abstain_below=fitted.get("abstain_below"))
         self.settings = settings
         self.max_question_chars = max_question_chars
-        self._articles: dict[str, Article] = {}
+
+    @classmethod
+    def open(cls, home: IndexHome, encoder: Encoder, reader: Reader | None = None,
+             max_question_chars: int = 1000) -> Engine:
+        """An engine over the current index version under ``home`` (ModelMismatch when
+        it was built with another model)."""
+        return cls(Index(home), encoder, reader=reader, max_question_chars=max_question_chars)
 
     # -- public -------------------------------------------------------------------------
     def ask(self, raw_question: str, top: int = 3) -> Answer:
@@ -205,14 +217,6 @@ class Engine:
                 if len(seen) == k:
                     break
         return seen
-
-    def article(self, article_id: str) -> Article | None:
-        if article_id not in self._articles:
-            found = self.index.catalog.article(article_id)
-            if found is None:
-                return None
-            self._articles[article_id] = found
-        return self._articles[article_id]
 
     # -- quote selection ----------------------------------------------------------------
     def _score_sentences(self, query: Query, ranked: list[tuple[int, float]]
