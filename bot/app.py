@@ -42,10 +42,9 @@ from . import admin, handlers
 from .config import BotSettings
 from .deeplinks import ENCODED, PLAIN
 from .keyboards import ARTICLE, BACK, CONTEXT, MORE, PICK, SOURCES, VOTE
-from .limits import QuestionLimiter
 from .reload import start_following, stop_following
 from .state import KEY, BotState
-from .store import BotStore, BotStoreError
+from .store import BotStoreError, open_bot_store
 
 logger = logging.getLogger(__name__)
 
@@ -183,13 +182,14 @@ def build_application(settings: Settings, engine: Engine,
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
 
+    store = open_bot_store(settings)
     application.bot_data[KEY] = BotState(
         settings=settings,
         bot_settings=bot_settings,
         engine=engine,
-        store=BotStore(settings.home / "bot.sqlite"),
-        limiter=QuestionLimiter(bot_settings.questions_per_minute),
-        inline_limiter=QuestionLimiter(bot_settings.questions_per_minute * 3),
+        store=store,
+        limiter=store.limiter(bot_settings.questions_per_minute),
+        inline_limiter=store.limiter(bot_settings.questions_per_minute * 3),
         executor=ThreadPoolExecutor(bot_settings.workers, thread_name_prefix="isnad-engine"),
     )
 
