@@ -234,9 +234,12 @@ def _fail(message: str) -> None:
 async def check_token(token: str, base_url: str | None) -> None:
     """getMe (what ``Bot.initialize`` calls) before the slower engine loads, so a bad
     token fails in a second; raises InvalidToken or NetworkError."""
-    urls = dict(zip(("base_url", "base_file_url"), api_urls(base_url), strict=True)) \
-        if base_url else {}
-    async with Bot(token, **urls):
+    if base_url:
+        api, files = api_urls(base_url)
+        bot = Bot(token, base_url=api, base_file_url=files)
+    else:
+        bot = Bot(token)
+    async with bot:
         pass
 
 

@@ -122,7 +122,7 @@ def capped(raw: str, room: int) -> str:
 
 # -- attribution ----------
 def _is_web_link(url: str | None) -> bool:
-    return bool(url) and url.lower().startswith(("https://", "http://"))
+    return url is not None and url.lower().startswith(("https://", "http://"))
 
 
 def attribution(source: str | None, title: str | None, published: str | None,
@@ -210,7 +210,7 @@ def answer_parts(quotes: Sequence[Quote], language: str, first_index: int = 0,
     parts = []
     for group in pack(blocks, limit):
         parts.append(Part(html="\n\n".join(blocks[i] for i in group),
-                          quotes=[owners[i] for i in group if owners[i] is not None]))
+                          quotes=[o for o in (owners[i] for i in group) if o is not None]))
     return parts
 
 

@@ -13,9 +13,8 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 from rich.filesize import decimal as human_size
 from typer.core import TyperGroup
@@ -390,7 +389,9 @@ class _EvalGroup(TyperGroup):
     """`isnad eval FILE …` runs an evaluation (the `run` command, named or not);
     `isnad eval compare A B` compares two runs."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # ctx is typer's own click Context (typer vendors click, and which class that is
+    # moved between typer versions), passed through untouched.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands:
             args = ["run", *args]
         return super().parse_args(ctx, args)

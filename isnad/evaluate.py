@@ -29,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -42,6 +43,9 @@ from .settings import Settings
 
 #: answer-in-quote@k is reported for k = 1 … CURVE_K (the report plots it).
 CURVE_K = 10
+
+#: One question's outcome as ``--details`` writes it: JSON values, read back by key.
+Row = dict[str, Any]
 
 
 @dataclass
@@ -131,7 +135,7 @@ def run_eval(settings: Settings, file: Path, parallel: Path | None, corpus: list
 @dataclass
 class Evaluation:
     report: dict[str, object]
-    rows: list[dict[str, object]]  # one per question, in the set's order
+    rows: list[Row]  # one per question, in the set's order
 
 
 def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: list[Path],
@@ -192,7 +196,7 @@ def reader_name(engine: Engine) -> str | None:
     return str(getattr(reader, "name", None) or type(reader).__name__)
 
 
-def ask_one(engine: Engine, q: EvalQuestion, top: int) -> dict[str, object]:
+def ask_one(engine: Engine, q: EvalQuestion, top: int) -> Row:
     """One question's row: what was asked, the gold, the ranked quotes, the outcome."""
     started = time.perf_counter()
     # Quotes are scored as the engine ranks them, abstention as the engine decides:
@@ -227,7 +231,7 @@ def ask_one(engine: Engine, q: EvalQuestion, top: int) -> dict[str, object]:
     }
 
 
-def figures(rows: list[dict[str, object]], top: int) -> dict[str, object]:
+def figures(rows: list[Row], top: int) -> dict[str, object]:
     """The metrics of a group of rows (all questions, or one language's)."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -267,7 +271,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def write_details(path: Path, rows: list[dict[str, object]]) -> None:
+def write_details(path: Path, rows: list[Row]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
