@@ -76,36 +76,31 @@ T = TypeVar("T")
 # button press or an inline query. Each handler is registered for one kind only (see
 # app.build_application), so its part is there; these say so once, for the type checker
 # and the reader, instead of a check in every handler.
+def _carried(part: T | None, what: str) -> T:
+    assert part is not None, f"a handler registered for {what} got an update without one"
+    return part
+
+
 def message_of(update: Update) -> Message:
     """The message a command or message handler was called for."""
-    message = update.effective_message
-    assert message is not None, "a message handler got an update without a message"
-    return message
+    return _carried(update.effective_message, "messages")
 
 
 def chat_of(update: Update) -> Chat:
-    chat = update.effective_chat
-    assert chat is not None, "a message handler got an update without a chat"
-    return chat
+    return _carried(update.effective_chat, "messages")
 
 
 def user_of(update: Update) -> User:
-    user = update.effective_user
-    assert user is not None, "a command handler got an update without a sender"
-    return user
+    return _carried(update.effective_user, "commands")
 
 
 def press_of(update: Update) -> CallbackQuery:
     """The button press a CallbackQueryHandler was called for."""
-    query = update.callback_query
-    assert query is not None, "a button handler got an update without a press"
-    return query
+    return _carried(update.callback_query, "button presses")
 
 
 def inline_of(update: Update) -> InlineQuery:
-    query = update.inline_query
-    assert query is not None, "an inline handler got an update without a query"
-    return query
+    return _carried(update.inline_query, "inline queries")
 
 
 def user_language(update: Update) -> str:
