@@ -42,7 +42,7 @@ def distractor_file(folder: Path, passages: int) -> tuple[Path, int]:
     from scale import saudinewsnet, write_jsonl
 
     from isnad.corpus.model import Article
-    from isnad.corpus.segment import segment
+    from isnad.corpus.segment import split_article
 
     chosen, total = [], 0
     for record in saudinewsnet():
@@ -51,7 +51,7 @@ def distractor_file(folder: Path, passages: int) -> tuple[Path, int]:
         text = record["text"].strip()
         if text:
             chosen.append(record)
-            total += len(segment(Article(id=record["id"], text=text))[1])
+            total += len(split_article(Article(id=record["id"], text=text))[1])
     path = folder / "distractors.jsonl"
     write_jsonl(path, chosen)
     return path, total

@@ -16,7 +16,7 @@ from isnad.app import corpus_paths, load_encoder, read_corpus, update
 from isnad.prompts.bot import bot_t
 from isnad.settings import Settings
 
-from .handlers import user_language
+from .handlers import message_of, user_language
 from .reload import reload_if_changed
 from .render import plain_message
 from .state import BotState, get_state
@@ -52,7 +52,7 @@ def is_admin(update: Update, state: BotState) -> bool:
 
 async def refuse(update: Update) -> None:
     language = user_language(update)
-    await update.effective_message.reply_html(plain_message(bot_t("admin_only", language),
+    await message_of(update).reply_html(plain_message(bot_t("admin_only", language),
                                                             language))
 
 
@@ -64,13 +64,13 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     language = user_language(update)
     stats = state.store.stats()
-    catalog = state.engine.index.catalog
-    text = bot_t("stats", language, articles=catalog.count("articles"),
-                 passages=catalog.count("passages"), questions=stats.questions,
+    index = state.engine.stats()
+    text = bot_t("stats", language, articles=index.articles,
+                 passages=index.passages, questions=stats.questions,
                  answered=stats.answered,
                  median="-" if stats.median_ms is None else f"{stats.median_ms:.0f}",
                  up=stats.up, down=stats.down)
-    await update.effective_message.reply_html(plain_message(text, language))
+    await message_of(update).reply_html(plain_message(text, language))
 
 
 async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,7 +82,7 @@ async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await refuse(update)
         return
     language = user_language(update)
-    message = update.effective_message
+    message = message_of(update)
     if state.reindexing.locked():
         await message.reply_html(plain_message(bot_t("reindex_busy", language), language))
         return

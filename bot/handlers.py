@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -20,12 +21,16 @@ from typing import TypeVar
 from telegram import (
     Bot,
     CallbackQuery,
+    Chat,
     InlineKeyboardMarkup,
+    InlineQuery,
     InlineQueryResultArticle,
     InputTextMessageContent,
     MaybeInaccessibleMessage,
+    Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
@@ -34,8 +39,7 @@ from telegram.ext import ContextTypes
 from isnad.corpus.model import id_problem
 from isnad.prompts import t
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.answer import Quote
-from isnad.retrieval.question import QuestionError, detect_language
+from isnad.retrieval import QuestionError, Quote, detect_language
 
 from .deeplinks import article_id_from
 from .keyboards import (
@@ -67,6 +71,38 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# -- what an update carries ----------
+# PTB types every part of an Update as optional, since one update carries a message, a
+# button press or an inline query. Each handler is registered for one kind only (see
+# app.build_application), so its part is there; these say so once, for the type checker
+# and the reader, instead of a check in every handler.
+def _carried(part: T | None, what: str) -> T:
+    assert part is not None, f"a handler registered for {what} got an update without one"
+    return part
+
+
+def message_of(update: Update) -> Message:
+    """The message a command or message handler was called for."""
+    return _carried(update.effective_message, "messages")
+
+
+def chat_of(update: Update) -> Chat:
+    return _carried(update.effective_chat, "messages")
+
+
+def user_of(update: Update) -> User:
+    return _carried(update.effective_user, "commands")
+
+
+def press_of(update: Update) -> CallbackQuery:
+    """The button press a CallbackQueryHandler was called for."""
+    return _carried(update.callback_query, "button presses")
+
+
+def inline_of(update: Update) -> InlineQuery:
+    return _carried(update.inline_query, "inline queries")
+
+
 def user_language(update: Update) -> str:
     """For commands and buttons, where no question shows the language: the language of
     the user's Telegram app."""
@@ -96,8 +132,8 @@ async def send_parts(bot: Bot, chat_id: int,
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) \
             if reply_to and i == 0 else None
         try:
-            await retry_once(lambda text=text, markup=markup, reply=reply: bot.send_message(
-                chat_id, text, reply_markup=markup, reply_parameters=reply))
+            await retry_once(functools.partial(bot.send_message, chat_id, text,
+                                               reply_markup=markup, reply_parameters=reply))
         except Forbidden:
             logger.info("chat %s blocked the bot or removed it; answer dropped", chat_id)
             return False
@@ -109,7 +145,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What Isnad is, what it has indexed, and two questions to try."""
     language = user_language(update)
     summary = get_state(context).summary()
-    await update.effective_message.reply_html(start_message(summary, language))
+    await message_of(update).reply_html(start_message(summary, language))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -117,7 +153,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     an unknown command in a private chat)."""
     language = user_language(update)
     text = bot_t("help", language, username=context.bot.username)
-    await update.effective_message.reply_html(plain_message(text, language))
+    await message_of(update).reply_html(plain_message(text, language))
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -127,7 +163,7 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     username = context.bot.username
     text, page, pages = sources_page(state.articles(), 0, language, username,
                                      state.sources_layout(language, username))
-    await update.effective_message.reply_html(
+    await message_of(update).reply_html(
         text, reply_markup=sources_keyboard(page, pages, language))
 
 
@@ -135,7 +171,7 @@ async def article_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/article ID — the whole text of an indexed article, verbatim, page by page."""
     if not context.args:
         language = user_language(update)
-        await update.effective_message.reply_html(
+        await message_of(update).reply_html(
             plain_message(bot_t("article_usage", language), language))
         return
     await show_article(update, context, context.args[0])
@@ -143,13 +179,14 @@ async def article_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def start_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/start article_<id>``: a tap on an article id in an attribution (a deep link)."""
-    await show_article(update, context, article_id_from(context.args[0]) or "")
+    # The handler's filter matched "/start article_…", so there is an argument.
+    await show_article(update, context, article_id_from((context.args or [""])[0]) or "")
 
 
 async def show_article(update: Update, context: ContextTypes.DEFAULT_TYPE,
                        article_id: str) -> None:
     language = user_language(update)
-    message = update.effective_message
+    message = message_of(update)
     if id_problem(article_id):  # not an id at all: say so without echoing it
         await message.reply_html(plain_message(bot_t("article_bad_id", language), language))
         return
@@ -166,20 +203,20 @@ async def show_article(update: Update, context: ContextTypes.DEFAULT_TYPE,
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget — delete the sender's stored questions and votes, at once."""
     language = user_language(update)
-    questions, votes = get_state(context).store.forget(update.effective_user.id)
-    await update.effective_message.reply_html(plain_message(
+    questions, votes = get_state(context).store.forget(user_of(update).id)
+    await message_of(update).reply_html(plain_message(
         bot_t("forgotten", language, questions=questions, votes=votes), language))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask QUESTION — how to ask in a group without mentioning the bot."""
-    text = update.effective_message.text or ""
+    text = message_of(update).text or ""
     parts = text.split(maxsplit=1)
     question = parts[1] if len(parts) > 1 else ""
     if not question.strip():
         language = user_language(update)
         usage = bot_t("ask_usage", language, example=bot_t("example_1", language))
-        await update.effective_message.reply_html(plain_message(usage, language))
+        await message_of(update).reply_html(plain_message(usage, language))
         return
     await answer_question(update, context, question)
 
@@ -187,13 +224,13 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 # -- questions ----------
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In a private chat every text that is not a command is a question."""
-    await answer_question(update, context, update.effective_message.text or "")
+    await answer_question(update, context, message_of(update).text or "")
 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In a group, answer only when mentioned or replied to; stay silent otherwise (a
     bot that talks over people's conversations gets removed)."""
-    message = update.effective_message
+    message = message_of(update)
     text = message.text or ""
     mention = f"@{context.bot.username}"
     replied = message.reply_to_message
@@ -210,13 +247,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
                           question: str) -> None:
     """Limit, ask the engine off the event loop, render, send, log for /stats."""
     state = get_state(context)
-    message = update.effective_message
-    chat = update.effective_chat
+    message = message_of(update)
+    chat = chat_of(update)
     user = update.effective_user
     started = time.perf_counter()
     wait = state.limiter.wait(user.id) if user else 0
     if wait:
-        if state.limiter.should_warn(user.id):
+        if user and state.limiter.should_warn(user.id):
             language = ui_language(detect_language(question[:2000]))
             await message.reply_html(
                 plain_message(bot_t("rate_limited", language, seconds=wait), language))
@@ -251,7 +288,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``@bot question`` in any chat: the top quotes, each a result the user can send."""
-    query = update.inline_query
+    query = inline_of(update)
     if not query.query.strip():
         return
     state = get_state(context)
@@ -290,7 +327,7 @@ async def answer_behind(update: Update, context: ContextTypes.DEFAULT_TYPE
     was asked in (a token copied elsewhere, or a message sent through inline mode,
     which comes without one, must not show a stranger's quotes or vote in their chat).
     Otherwise the user is told why, and None."""
-    query = update.callback_query
+    query = press_of(update)
     fields = parse(query.data)
     stored = get_state(context).store.answer(fields[1]) if len(fields) > 1 else None
     if stored is None:
@@ -304,7 +341,7 @@ async def answer_behind(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The next quotes: ask again for more and show only those not shown yet."""
-    query = update.callback_query
+    query = press_of(update)
     state = get_state(context)
     stored = await answer_behind(update, context)
     if stored is None:
@@ -334,10 +371,13 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _edit_markup(context: ContextTypes.DEFAULT_TYPE, stored: StoredAnswer,
-                       message: MaybeInaccessibleMessage,
+                       message: MaybeInaccessibleMessage | None,
                        markup: InlineKeyboardMarkup | None) -> None:
     """Replace the buttons of one of the answer's messages (by id: the message may be too
-    old for Telegram to send it with the press)."""
+    old for Telegram to send it with the press). A press without a message never gets
+    here (``answer_behind`` refuses it); it is typed so, and nothing happens."""
+    if message is None:
+        return
     try:
         await context.bot.edit_message_reply_markup(
             chat_id=stored.chat_id, message_id=message.message_id, reply_markup=markup)
@@ -346,7 +386,7 @@ async def _edit_markup(context: ContextTypes.DEFAULT_TYPE, stored: StoredAnswer,
 
 
 async def _drop_more_button(context: ContextTypes.DEFAULT_TYPE, stored: StoredAnswer,
-                            message: MaybeInaccessibleMessage) -> None:
+                            message: MaybeInaccessibleMessage | None) -> None:
     """"More" moves to the newest message; the old one keeps its other buttons."""
     markup = getattr(message, "reply_markup", None)
     if markup is None:
@@ -356,8 +396,8 @@ async def _drop_more_button(context: ContextTypes.DEFAULT_TYPE, stored: StoredAn
     await _edit_markup(context, stored, message, InlineKeyboardMarkup([r for r in rows if r]))
 
 
-async def _restore_answer_row(context: ContextTypes.DEFAULT_TYPE,
-                              stored: StoredAnswer, message: MaybeInaccessibleMessage) -> None:
+async def _restore_answer_row(context: ContextTypes.DEFAULT_TYPE, stored: StoredAnswer,
+                              message: MaybeInaccessibleMessage | None) -> None:
     """After a quote number was picked: the message's usual row again (with More if it
     shows the last quotes)."""
     span = back_span(getattr(message, "reply_markup", None))
@@ -372,7 +412,7 @@ def _answer_row(stored: StoredAnswer, first: int, last: int) -> InlineKeyboardMa
 
 async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Context, 👍 or 👎 under a message with several quotes: show their numbers."""
-    query = update.callback_query
+    query = press_of(update)
     stored = await answer_behind(update, context)
     if stored is None:
         return
@@ -390,7 +430,7 @@ async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def back_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Back from the quote numbers to the answer's row."""
-    query = update.callback_query
+    query = press_of(update)
     stored = await answer_behind(update, context)
     if stored is None:
         return
@@ -411,7 +451,7 @@ def _span(fields: list[str], stored: StoredAnswer) -> tuple[int, int] | None:
 async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The passage around a quote (previous sentence, quote in bold, next sentence), as
     a reply to the answer it belongs to."""
-    query = update.callback_query
+    query = press_of(update)
     state = get_state(context)
     stored = await answer_behind(update, context)
     if stored is None:
@@ -432,13 +472,13 @@ async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     messages = context_messages(article, sentences, quote.start, quote.end, int(index) + 1,
                                 language, bot_username=context.bot.username)
     await send_parts(context.bot, stored.chat_id, [(text, None) for text in messages],
-                     reply_to=query.message.message_id)
+                     reply_to=query.message.message_id if query.message else None)
     await _restore_answer_row(context, stored, query.message)
 
 
 async def vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍/👎 on one quote, stored for maintainers with the voter's user id."""
-    query = update.callback_query
+    query = press_of(update)
     state = get_state(context)
     stored = await answer_behind(update, context)
     if stored is None:
@@ -462,7 +502,7 @@ def _stored_quote(stored: StoredAnswer, index: str) -> Quote | None:
 
 async def sources_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Another page of /sources, in place."""
-    query = update.callback_query
+    query = press_of(update)
     language = user_language(update)
     state = get_state(context)
     fields = parse(query.data)
@@ -476,7 +516,7 @@ async def sources_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def article_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Another page of /article, in place."""
-    query = update.callback_query
+    query = press_of(update)
     language = user_language(update)
     state = get_state(context)
     fields = parse(query.data)
@@ -504,7 +544,7 @@ async def _edit_text(query: CallbackQuery, text: str,
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Buttons of an older version of the bot: say so instead of spinning forever."""
-    await update.callback_query.answer(bot_t("expired", user_language(update)))
+    await press_of(update).answer(bot_t("expired", user_language(update)))
 
 
 # -- errors ----------

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from pathlib import Path
 
 from telegram.ext import Application
 
 from isnad.app import engine_over
-from isnad.retrieval.index import IndexError_
+from isnad.retrieval import IndexProblem
 
 from .state import KEY, BotState
 
@@ -26,29 +25,23 @@ logger = logging.getLogger(__name__)
 TASK = "isnad-follow-index"
 
 
-def _current_generation(state: BotState) -> Path | None:
-    current = state.settings.index_home.current
-    return current.resolve() if current.exists() else None
-
-
 async def reload_if_changed(state: BotState) -> bool:
     """Swap in the current generation if it is not the one the engine reads.
     Returns whether it swapped; a broken new version is logged and the old kept."""
     async with state.swapping:
-        generation = await asyncio.to_thread(_current_generation, state)
-        if generation is None or generation == state.engine.index.generation:
+        current = await asyncio.to_thread(state.settings.index_home.current_version)
+        if current is None or current == state.engine.version:
             return False
         try:
             engine = await asyncio.to_thread(engine_over, state.settings,
                                              state.engine.encoder, state.engine.reader)
-        except IndexError_ as exc:
+        except IndexProblem as exc:
             logger.error("new index version not loaded, still answering from %s: %s",
-                         state.engine.index.generation.name, exc)
+                         state.engine.version, exc)
             return False
-        previous = state.engine.index.generation.name
+        previous = state.engine.version
         state.swap_engine(engine)
-        logger.info("now answering from index version %s (was %s)",
-                    engine.index.generation.name, previous)
+        logger.info("now answering from index version %s (was %s)", engine.version, previous)
         return True
 
 

@@ -33,8 +33,7 @@ from telegram.constants import MessageLimit
 from isnad.corpus.model import Article
 from isnad.prompts import t
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.answer import Quote
-from isnad.retrieval.arabic import has_arabic
+from isnad.retrieval import Quote, has_arabic, span_around
 
 from .deeplinks import article_link
 
@@ -123,7 +122,7 @@ def capped(raw: str, room: int) -> str:
 
 # -- attribution ----------
 def _is_web_link(url: str | None) -> bool:
-    return bool(url) and url.lower().startswith(("https://", "http://"))
+    return url is not None and url.lower().startswith(("https://", "http://"))
 
 
 def attribution(source: str | None, title: str | None, published: str | None,
@@ -211,7 +210,7 @@ def answer_parts(quotes: Sequence[Quote], language: str, first_index: int = 0,
     parts = []
     for group in pack(blocks, limit):
         parts.append(Part(html="\n\n".join(blocks[i] for i in group),
-                          quotes=[owners[i] for i in group if owners[i] is not None]))
+                          quotes=[o for o in (owners[i] for i in group) if o is not None]))
     return parts
 
 
@@ -224,10 +223,9 @@ def plain_message(text: str, language: str) -> str:
 def context_span(sentences: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
     """From the start of the sentence before ``[start, end)`` to the end of the sentence
     after it, as offsets into the article text (so the passage is still verbatim).
-    ``sentences`` are the article's sentence offsets as the index stores them."""
-    before = [s for s, e in sentences if e <= start]
-    after = [e for s, e in sentences if s >= end]
-    return (max(before) if before else start), (min(after) if after else end)
+    ``sentences`` are the article's sentence offsets as the index stores them; the span
+    is the one the CLI's ``:context`` shows (retrieval/context.py)."""
+    return span_around(sentences, start, end, sentences=1)
 
 
 def split_segments(segments: Sequence[tuple[str, str | None]], room: int) -> list[str]:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from telegram.ext import ContextTypes
 
 from isnad.corpus.model import Article
-from isnad.retrieval.answer import Answer
-from isnad.retrieval.engine import Engine
+from isnad.retrieval import Answer, Engine
 from isnad.settings import Settings
 
 from .config import BotSettings
@@ -35,7 +34,6 @@ class BotState:
     reindexing: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: Held while a new index version is opened and swapped in (bot/reload.py).
     swapping: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _articles: list[Article] | None = None
     _by_key: dict[str, str] | None = None
     _layouts: dict[tuple[str, str | None], list[int]] = field(default_factory=dict)
 
@@ -62,7 +60,7 @@ class BotState:
 
         def read() -> tuple[Article | None, list[tuple[int, int]]]:
             article = engine.article(article_id)
-            return article, engine.index.catalog.sentence_spans(article_id) if article else []
+            return article, engine.sentence_spans(article_id) if article else []
 
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, read)
@@ -81,17 +79,14 @@ class BotState:
         return self._layouts[key]
 
     def articles(self) -> list[Article]:
-        """The indexed articles without their text, listed once per engine."""
-        if self._articles is None:
-            self._articles = self.engine.index.catalog.articles()
-        return self._articles
+        """The indexed articles without their text (the engine lists them once)."""
+        return self.engine.articles()
 
     def summary(self) -> CorpusSummary:
         return summarise(self.articles())
 
     def swap_engine(self, engine: Engine) -> None:
         self.engine = engine
-        self._articles = None
         self._by_key = None
         self._layouts = {}
 

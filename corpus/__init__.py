@@ -5,7 +5,7 @@ from .errors import CorpusError
 from .model import Article, Passage, Problem, Span
 from .outlets import canonical_outlet
 from .readers import ReadResult, bundled_corpus_dir, read_articles
-from .segment import make_passages, segment, split_sentences
+from .segment import make_passages, split_article, split_sentences
 
 __all__ = [
     "Article",
@@ -19,6 +19,6 @@ __all__ = [
     "make_passages",
     "parse_news_text",
     "read_articles",
-    "segment",
+    "split_article",
     "split_sentences",
 ]

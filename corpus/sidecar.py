@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .dates import parse_date
 from .model import Article, Problem
@@ -47,7 +48,8 @@ def apply_sidecar(article: Article, article_file: Path) -> tuple[Article, list[P
     if unknown:
         problems.append(Problem(where, f"unknown key(s) {', '.join(unknown)} ignored; "
                                        f"expected {', '.join(KEYS)}"))
-    overrides: dict[str, str | None] = {}
+    # Article fields by name (all `str | None`): dataclasses.replace takes them as keywords.
+    overrides: dict[str, Any] = {}
     for key in KEYS:
         if key not in data:
             continue

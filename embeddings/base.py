@@ -46,7 +46,7 @@ class Encoder(ABC):
         return self.encode_queries([text])[0]
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """Row-wise L2 normalisation; zero rows stay zero instead of becoming NaN."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:

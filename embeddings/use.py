@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .base import Encoder, EncoderError, normalise
+from .base import Encoder, EncoderError, l2_normalise
 
 
 class USEEncoder(Encoder):
@@ -27,7 +27,7 @@ class USEEncoder(Encoder):
     def encode_documents(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(self._model.encode(list(texts)))
+        return l2_normalise(self._model.encode(list(texts)))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode_documents(texts)

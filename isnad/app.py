@@ -13,10 +13,19 @@ from pathlib import Path
 from isnad.corpus import Article, ReadResult, bundled_corpus_dir, read_articles
 from isnad.embeddings import Encoder, canonical_model_name, create_encoder
 from isnad.embeddings.fetch import remove_stale_fetches
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome, indexed_model, model_mismatch
-from isnad.retrieval.reader import Reader, create_reader
-from isnad.retrieval.writer import BuildReport, UpdateReport, build_index, update_index
+from isnad.retrieval import (
+    Engine,
+    IndexHome,
+    IndexView,
+    Reader,
+    UpdateReport,
+    build_index,
+    create_reader,
+    indexed_model,
+    model_mismatch,
+    open_view,
+    update_index,
+)
 
 from .progress import say
 from .settings import Settings
@@ -50,7 +59,7 @@ def read_corpus(paths: Sequence[Path]) -> ReadResult:
 
 
 def build(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
-          progress: bool = True) -> BuildReport:
+          progress: bool = True) -> UpdateReport:
     return build_index(home, articles, encoder, progress=progress)
 
 
@@ -85,5 +94,11 @@ def load_reader(settings: Settings, encoder: Encoder) -> Reader | None:
 def engine_over(settings: Settings, encoder: Encoder, reader: Reader | None = None) -> Engine:
     """An engine over the current index version, with an encoder (and reader) already
     loaded (the bot reuses its own when it follows a new version)."""
-    return Engine(Index(settings.index_home), encoder, reader=reader,
-                  max_question_chars=settings.max_question_chars)
+    return Engine.open(settings.index_home, encoder, reader=reader,
+                       max_question_chars=settings.max_question_chars)
+
+
+def read_index(settings: Settings) -> IndexView:
+    """The current index version, to list its articles and figures: no model is loaded,
+    and none is built when there is no index (IndexMissing says how to make one)."""
+    return open_view(settings.index_home)

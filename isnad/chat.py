@@ -15,10 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from isnad.prompts import t
-from isnad.retrieval.answer import Quote
-from isnad.retrieval.context import context_span
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.question import QuestionError
+from isnad.retrieval import Engine, QuestionError, Quote
 
 from .render import render_answer, render_context, render_quotes, ui_language
 
@@ -88,8 +85,7 @@ class Chat:
         article = self.engine.article(quote.article_id)
         if article is None or article.text[quote.start:quote.end] != quote.text:
             return t("chat_article_changed", self.language)
-        start, end = context_span(self.engine.index.catalog, article.id, quote.start,
-                                  quote.end, each_side)
+        start, end = self.engine.context_span(article.id, quote.start, quote.end, each_side)
         text = article.text
         body = render_context(text[start:quote.start], quote.text, text[quote.end:end],
                               self.terminal)

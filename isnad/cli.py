@@ -13,9 +13,8 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 from rich.filesize import decimal as human_size
 from typer.core import TyperGroup
@@ -24,11 +23,18 @@ from isnad.corpus import ReadResult
 from isnad.embeddings import KNOWN_MODELS, EncoderError, canonical_model_name
 from isnad.prompts import t
 from isnad.prompts.eval import eval_text as eval_t
-from isnad.retrieval.index import Index, IndexError_, IndexMissing, indexed_model
-from isnad.retrieval.question import QuestionError, prepare_question
-from isnad.retrieval.reader import ReaderError
-from isnad.retrieval.verify import verify_index
-from isnad.retrieval.writer import UpdateReport, stored_articles
+from isnad.retrieval import (
+    IndexMissing,
+    IndexProblem,
+    IndexView,
+    QuestionError,
+    ReaderError,
+    UpdateReport,
+    indexed_model,
+    prepare_question,
+    stored_articles,
+    verify_index,
+)
 
 from . import __version__
 from . import app as wiring
@@ -265,22 +271,12 @@ def index_rebuild() -> None:
 def index_status(as_json: JsonOption = False) -> None:
     """Articles, passages, model, last change and size on disk of the current index: a
     table on a terminal, `key: value` lines (size in bytes) when piped, or JSON."""
-    settings = _settings()
-    index = Index(settings.index_home)
-    status = {
-        "articles": index.catalog.count("articles"),
-        "passages": index.catalog.count("passages"),
-        "sentences": index.catalog.count("sentences"),
-        "model": index.model,
-        "updated": index.catalog.meta("updated"),
-        "bytes": index.size_on_disk(),
-        "segments": len(index.segments),
-        "path": str(index.generation),
-    }
+    stats = wiring.read_index(_settings()).stats()
+    status = stats.to_dict()
     if as_json:
         typer.echo(json.dumps(status, ensure_ascii=False))
     elif sys.stdout.isatty():
-        rows = [("size on disk", human_size(value)) if key == "bytes" else (key, str(value))
+        rows = [("size on disk", human_size(stats.bytes)) if key == "bytes" else (key, str(value))
                 for key, value in status.items()]
         typer.echo(format_table(rows, width=terminal_width()))
     else:
@@ -342,11 +338,11 @@ def index_watch(
     watch_folder(settings, encoder, folder, interval, once, echo=typer.echo)
 
 
-def _open_index() -> Index:
+def _open_index() -> IndexView:
     settings = _settings()
     if not settings.index_home.exists():
         wiring.open_engine(settings)  # first use: build the default corpus
-    return Index(settings.index_home)
+    return wiring.read_index(settings)
 
 
 FIRST_USE = ("home", "model", "corpus")  # the articles commands build on first use
@@ -356,7 +352,7 @@ FIRST_USE = ("home", "model", "corpus")  # the articles commands build on first 
 def articles_list(as_json: JsonOption = False) -> None:
     """The indexed articles (id, outlet, date, title): a table on a terminal, one
     tab-separated line each when piped, or JSON lines."""
-    articles = _open_index().catalog.articles()
+    articles = _open_index().articles()
     if as_json:
         for article in articles:
             typer.echo(json.dumps({k: v for k, v in article.to_dict().items() if k != "text"},
@@ -378,7 +374,7 @@ def articles_show(
     as_json: JsonOption = False,
 ) -> None:
     """One article with its metadata and clean text (the text quotes are cut from)."""
-    article = _open_index().catalog.article(article_id)
+    article = _open_index().article(article_id)
     if article is None:
         raise UserError(f"no article with id {article_id!r}; see `isnad articles list`")
     if as_json:
@@ -393,7 +389,9 @@ class _EvalGroup(TyperGroup):
     """`isnad eval FILE …` runs an evaluation (the `run` command, named or not);
     `isnad eval compare A B` compares two runs."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # ctx is typer's own click Context (typer vendors click, and which class that is
+    # moved between typer versions), passed through untouched.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands:
             args = ["run", *args]
         return super().parse_args(ctx, args)
@@ -530,7 +528,7 @@ def main() -> None:
     except IndexMissing as exc:
         _err(str(exc))
         sys.exit(1)
-    except (IndexError_, EncoderError, ReaderError) as exc:
+    except (IndexProblem, EncoderError, ReaderError) as exc:
         _err(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:

@@ -29,13 +29,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from isnad.corpus import Article, bundled_corpus_dir, read_articles
-from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import FORMAT_VERSION, Index, IndexHome
-from isnad.retrieval.writer import build_index
+from isnad.retrieval import FORMAT_VERSION, Engine, IndexHome, build_index
 
 from . import app as wiring
 from .errors import UserError
@@ -44,6 +43,9 @@ from .settings import Settings
 
 #: answer-in-quote@k is reported for k = 1 … CURVE_K (the report plots it).
 CURVE_K = 10
+
+#: One question's outcome as ``--details`` writes it: JSON values, read back by key.
+Row = dict[str, Any]
 
 
 @dataclass
@@ -133,7 +135,7 @@ def run_eval(settings: Settings, file: Path, parallel: Path | None, corpus: list
 @dataclass
 class Evaluation:
     report: dict[str, object]
-    rows: list[dict[str, object]]  # one per question, in the set's order
+    rows: list[Row]  # one per question, in the set's order
 
 
 def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: list[Path],
@@ -151,8 +153,8 @@ def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: 
         built = build_index(home, articles, encoder)
         index_seconds = round(built.seconds, 1)
         print(f"indexed {built.articles} articles in {built.seconds:.1f} s", file=sys.stderr)
-    engine = Engine(Index(home), encoder, reader=wiring.load_reader(settings, encoder),
-                    max_question_chars=settings.max_question_chars)
+    engine = Engine.open(home, encoder, reader=wiring.load_reader(settings, encoder),
+                         max_question_chars=settings.max_question_chars)
     asking = time.perf_counter()
     rows = [ask_one(engine, q, top)
             for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr, disable=None)]
@@ -194,7 +196,7 @@ def reader_name(engine: Engine) -> str | None:
     return str(getattr(reader, "name", None) or type(reader).__name__)
 
 
-def ask_one(engine: Engine, q: EvalQuestion, top: int) -> dict[str, object]:
+def ask_one(engine: Engine, q: EvalQuestion, top: int) -> Row:
     """One question's row: what was asked, the gold, the ranked quotes, the outcome."""
     started = time.perf_counter()
     # Quotes are scored as the engine ranks them, abstention as the engine decides:
@@ -229,7 +231,7 @@ def ask_one(engine: Engine, q: EvalQuestion, top: int) -> dict[str, object]:
     }
 
 
-def figures(rows: list[dict[str, object]], top: int) -> dict[str, object]:
+def figures(rows: list[Row], top: int) -> dict[str, object]:
     """The metrics of a group of rows (all questions, or one language's)."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -269,7 +271,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def write_details(path: Path, rows: list[dict[str, object]]) -> None:
+def write_details(path: Path, rows: list[Row]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -17,8 +17,7 @@ import textwrap
 from collections.abc import Sequence
 
 from isnad.prompts import t
-from isnad.retrieval.answer import Answer, Quote
-from isnad.retrieval.arabic import has_arabic
+from isnad.retrieval import Answer, Quote, has_arabic
 
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 BOLD, RESET = "\x1b[1m", "\x1b[0m"

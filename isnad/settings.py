@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isnad.embeddings.factory import DEFAULT_MODEL
-from isnad.retrieval.index import IndexHome
+from isnad.home import IndexHome
 
 
 class Settings(BaseSettings):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
 
-from isnad.retrieval.arabic import has_arabic
+from isnad.retrieval import has_arabic
 
 FSI, PDI = "\u2068", "\u2069"
 BOLD, RESET = "\x1b[1m", "\x1b[0m"

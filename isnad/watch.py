@@ -17,9 +17,9 @@ from pathlib import Path
 from isnad.corpus import read_articles
 from isnad.corpus.readers import SUFFIXES
 from isnad.embeddings import Encoder
-from isnad.retrieval.index import IndexBusy
-from isnad.retrieval.writer import update_index
+from isnad.retrieval import IndexBusy
 
+from . import app as wiring
 from .settings import Settings
 
 Signature = tuple[int, int]  # size, mtime in ns
@@ -87,8 +87,8 @@ def index_files(settings: Settings, encoder: Encoder, scanner: FolderScanner,
         scanner.mark_done(paths)
         return
     try:
-        report = update_index(settings.index_home, encoder, add=result.articles,
-                              progress=False)
+        report = wiring.update(settings.index_home, encoder, add=result.articles,
+                               progress=False)
     except IndexBusy:
         echo("another process is writing the index; trying again at the next scan")
         return

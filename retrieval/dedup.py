@@ -3,7 +3,7 @@
 Exact duplicates (the same clean text under another id or url) are found by the text
 hash in the catalog. Near-duplicates differ in a byline, a trailer or a few edited
 words: each article gets a MinHash signature of its word 4-grams (after the Arabic
-normalisation used for matching), and two articles whose signatures agree on at least
+folding used for matching, arabic.fold), and two articles whose signatures agree on at least
 ``NEAR_DUPLICATE`` of their slots (an estimate of the Jaccard similarity of their
 4-gram sets) are the same story. Comparing a new signature with every stored one is a
 vectorised equality test: about 10 ms for 30k articles, so no LSH tables are needed
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arabic import normalise
+from .arabic import fold
 
 PERMUTATIONS = 128
 SHINGLE_WORDS = 4
@@ -38,7 +38,7 @@ _B = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
 
 
 def shingles(text: str) -> np.ndarray:
-    words = _WORD.findall(normalise(text))
+    words = _WORD.findall(fold(text))
     grams = {" ".join(words[i:i + SHINGLE_WORDS])
              for i in range(max(len(words) - SHINGLE_WORDS + 1, 0))}
     return np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams), dtype=np.uint64,

@@ -22,14 +22,16 @@ import numpy as np
 
 from ..corpus.model import Article
 from ..embeddings.base import Encoder
+from ..home import IndexHome
 from .answer import Answer, Quote
-from .arabic import has_arabic, normalise, terms
+from .arabic import fold, has_arabic, terms
 from .calibration import load_calibration
 from .fusion import reciprocal_rank_fusion
 from .index import Index
 from .question import Question, prepare_question
 from .reader import Reader
 from .store import PassageRow, SentenceRow
+from .view import IndexView
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +76,26 @@ class Candidate:
         return self.article.text[self.sentence.start:self.sentence.end]
 
 
-class Engine:
+@dataclass(frozen=True)
+class Query:
+    """A question as the retrievers take it, worked out once per question: its vector
+    for FAISS and its Arabic terms for BM25 and for the sentences' term coverage."""
+
+    question: Question
+    vector: np.ndarray
+    terms: list[str]
+
+
+class Engine(IndexView):
+    """Answers questions from one index version; as an ``IndexView`` it also lists that
+    version's articles and figures, so callers read everything through it."""
+
     def __init__(self, index: Index, encoder: Encoder,
                  settings: EngineSettings | None = None, max_question_chars: int = 1000,
                  reader: Reader | None = None) -> None:
         index.check_model(encoder)
-        self.index, self.encoder, self.reader = index, encoder, reader
+        super().__init__(index)
+        self.encoder, self.reader = encoder, reader
         if settings is None:
             calibration = load_calibration(encoder.name)
             settings = EngineSettings(abstain_below=calibration.get("abstain_below"))
@@ -89,7 +105,13 @@ class Engine:
                                    reader_abstain_below=fitted.get("abstain_below"))
         self.settings = settings
         self.max_question_chars = max_question_chars
-        self._articles: dict[str, Article] = {}
+
+    @classmethod
+    def open(cls, home: IndexHome, encoder: Encoder, reader: Reader | None = None,
+             max_question_chars: int = 1000) -> Engine:
+        """An engine over the current index version under ``home`` (ModelMismatch when
+        it was built with another model)."""
+        return cls(Index(home), encoder, reader=reader, max_question_chars=max_question_chars)
 
     # -- public -------------------------------------------------------------------------
     def ask(self, raw_question: str, top: int = 3) -> Answer:
@@ -132,9 +154,10 @@ class Engine:
     def _candidates(self, raw_question: str
                     ) -> tuple[Question, list[tuple[int, float]], list[Candidate]]:
         question = prepare_question(raw_question, self.max_question_chars)
-        query = self.encoder.encode_query(question.text)
-        ranked = self.rank_passages(question, query)
-        return question, ranked, self._score_sentences(question, query, ranked)
+        query = Query(question, self.encoder.encode_query(question.text),
+                      terms(question.text))
+        ranked = self.rank_passages(query)
+        return question, ranked, self._score_sentences(query, ranked)
 
     def _answer(self, question: Question, candidates: list[Candidate], top: int,
                 abstain: bool = True, read: list[Candidate] | None = None) -> Answer:
@@ -179,13 +202,13 @@ class Engine:
         read.sort(key=lambda c: -c.score)
         return read
 
-    def rank_passages(self, question: Question, query: np.ndarray) -> list[tuple[int, float]]:
+    def rank_passages(self, query: Query) -> list[tuple[int, float]]:
         """Passage ids by fused rank (best first)."""
         s = self.settings
-        dense = self.index.dense(query, s.candidates)
-        query_terms = terms(question.text)
-        lexical = self.index.lexical(query_terms, s.candidates) if query_terms else []
-        weight = s.lexical_weight_arabic if has_arabic(question.text) else s.lexical_weight_other
+        dense = self.index.dense(query.vector, s.candidates)
+        lexical = self.index.lexical(query.terms, s.candidates) if query.terms else []
+        weight = (s.lexical_weight_arabic if has_arabic(query.question.text)
+                  else s.lexical_weight_other)
         return reciprocal_rank_fusion([(1.0, dense), (weight, lexical)], k=s.rrf_k)
 
     def _article_ranking(self, ranked: list[tuple[int, float]], k: int) -> list[str]:
@@ -200,17 +223,9 @@ class Engine:
                     break
         return seen
 
-    def article(self, article_id: str) -> Article | None:
-        if article_id not in self._articles:
-            found = self.index.catalog.article(article_id)
-            if found is None:
-                return None
-            self._articles[article_id] = found
-        return self._articles[article_id]
-
     # -- quote selection ----------------------------------------------------------------
-    def _score_sentences(self, question: Question, query: np.ndarray,
-                         ranked: list[tuple[int, float]]) -> list[Candidate]:
+    def _score_sentences(self, query: Query, ranked: list[tuple[int, float]]
+                         ) -> list[Candidate]:
         """Candidates are the sentences of the best fused passages plus the sentences
         nearest the question on their own (a sentence can answer while its passage,
         diluted by its neighbours, ranks low). Each is scored by its own similarity,
@@ -224,7 +239,8 @@ class Engine:
         for row in passages.values():
             for sentence in catalog.sentences_between(row.first_sid, row.last_sid):
                 sentences[sentence.sid] = sentence
-        near = [sid for sid, _ in self.index.dense_sentences(query, s.sentence_candidates)]
+        near = [sid for sid, _ in self.index.dense_sentences(query.vector,
+                                                             s.sentence_candidates)]
         for sid, sentence in catalog.sentences([x for x in near if x not in sentences]).items():
             sentences[sid] = sentence
             for row in catalog.passages_containing(sentence):
@@ -232,15 +248,15 @@ class Engine:
         if not sentences:
             return []
         passage_list = list(passages.values())
-        passage_scores = self.index.passage_vectors(passage_list) @ query
+        passage_scores = self.index.passage_vectors(passage_list) @ query.vector
         best_passage: dict[int, float] = {}
         for row, p_score in zip(passage_list, passage_scores, strict=True):
             for sid in range(row.first_sid, row.last_sid + 1):
                 if sid in sentences:
                     best_passage[sid] = max(best_passage.get(sid, -1.0), float(p_score))
         ordered = list(sentences.values())
-        dense = self.index.sentence_vectors(ordered) @ query
-        query_terms = set(terms(question.text))
+        dense = self.index.sentence_vectors(ordered) @ query.vector
+        query_terms = set(query.terms)
         candidates = []
         for sentence, d in zip(ordered, dense, strict=True):
             article = self.article(sentence.article_id)
@@ -288,6 +304,6 @@ class Engine:
 
 def _repeats(a: Candidate, b: Candidate) -> bool:
     """The same words quoted twice (pull quotes repeat a body sentence)."""
-    ta = normalise(a.article.text[a.sentence.start:a.sentence.end])
-    tb = normalise(b.article.text[b.sentence.start:b.sentence.end])
+    ta = fold(a.article.text[a.sentence.start:a.sentence.end])
+    tb = fold(b.article.text[b.sentence.start:b.sentence.end])
     return ta in tb or tb in ta

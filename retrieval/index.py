@@ -1,6 +1,6 @@
 """Index generations on disk, and reading one.
 
-Layout under ``ISNAD_HOME``::
+Layout under ``ISNAD_HOME`` (the paths are ``isnad/home.py``'s ``IndexHome``)::
 
     index/current              symlink → generations/<name>  (the one readers open)
     index/generations/<name>/  catalog.sqlite: articles, sentence and passage offsets,
@@ -24,9 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock
 
 from ..embeddings.base import Encoder
+from ..home import IndexHome
+
+# Re-exported: callers and writer.py import these names from here (see __all__).
+from .errors import (
+    IndexBusy,
+    IndexDamaged,
+    IndexMissing,
+    IndexProblem,
+    ModelMismatch,
+    model_mismatch,
+)
 from .lexical import LexicalIndex, lucene_idf
 from .store import Catalog, PassageRow, SentenceRow
 from .vectors import VectorIndex
@@ -35,73 +45,12 @@ from .vectors import VectorIndex
 #: silently mismatched: 4 = BM25 terms strip و/ف before ال (see arabic.py).
 FORMAT_VERSION = 4
 
+#: The old name of ``IndexProblem``, still used by writer.py (renamed with its split).
+IndexError_ = IndexProblem
 
-class IndexError_(RuntimeError):
-    """Base for index problems a user can act on; the message says how."""
-
-
-class IndexMissing(IndexError_):
-    pass
-
-
-class IndexDamaged(IndexError_):
-    pass
-
-
-class IndexBusy(IndexError_):
-    pass
-
-
-class ModelMismatch(IndexError_):
-    pass
-
-
-def model_mismatch(indexed: str, configured: str) -> ModelMismatch:
-    return ModelMismatch(
-        f"the index was built with model {indexed!r}, not {configured!r} (ISNAD_MODEL): "
-        f"set ISNAD_MODEL={indexed}, or rebuild the index for {configured} with "
-        f"`ISNAD_MODEL={configured} isnad index rebuild`")
-
-
-@dataclass(frozen=True)
-class IndexHome:
-    """Paths under ``ISNAD_HOME``."""
-
-    root: Path
-    #: The embedding cache may be shared with another home (evaluation indexes share
-    #: the user's, so the same texts are never embedded twice).
-    shared_cache: Path | None = None
-
-    @property
-    def index_dir(self) -> Path:
-        return self.root / "index"
-
-    @property
-    def current(self) -> Path:
-        return self.index_dir / "current"
-
-    @property
-    def generations(self) -> Path:
-        return self.index_dir / "generations"
-
-    @property
-    def segments(self) -> Path:
-        return self.index_dir / "segments"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.shared_cache or self.root / "cache"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.root / "models"
-
-    def exists(self) -> bool:
-        return self.current.exists()
-
-    def writer_lock(self, timeout: float = 0) -> FileLock:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.index_dir / ".lock"), timeout=timeout)
+__all__ = ["FORMAT_VERSION", "Index", "IndexBusy", "IndexDamaged", "IndexError_", "IndexHome",
+           "IndexMissing", "IndexProblem", "ModelMismatch", "Segment", "indexed_model",
+           "model_mismatch"]
 
 
 def indexed_model(home: IndexHome) -> str | None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 import threading
 
-ARABIC_SCRIPT = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+from .arabic import ARABIC_SCRIPT
+
 _ARABIC_WORD = re.compile(f"[{ARABIC_SCRIPT}]+")
 _LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f]+")
 _LETTER = re.compile(r"[^\W\d_]")

@@ -50,15 +50,24 @@ def clean_question(raw: str) -> str:
 
 
 def prepare_question(raw: str, max_chars: int = 1000) -> Question:
+    """The clean question and its language, each worked out once; a refusal's message
+    is in the language of what was typed (detected only then)."""
     if raw is None or not raw.strip():
         raise QuestionError("empty_question")
-    language = detect_language(raw[:2000])
-    ui = "ar" if language == "ar" else "en"
-    if len(raw) > max_chars * 4 or len(clean_question(raw[: max_chars * 4])) > max_chars:
-        raise QuestionError("question_too_long", ui, limit=max_chars, length=len(raw))
+
+    def refuse(key: str, **params: object) -> QuestionError:
+        typed = detect_language(raw[:2000])
+        return QuestionError(key, "ar" if typed == "ar" else "en", **params)
+
+    # Over four times the limit, whatever markup it holds, it is no question: refused
+    # before any cleaning (linear, but not free on megabytes pasted into a chat).
+    if len(raw) > max_chars * 4:
+        raise refuse("question_too_long", limit=max_chars, length=len(raw))
     text = clean_question(raw)
+    if len(text) > max_chars:
+        raise refuse("question_too_long", limit=max_chars, length=len(raw))
     if not text:
-        raise QuestionError("empty_question", ui)
+        raise refuse("empty_question")
     if not _WORD.search(text):
-        raise QuestionError("no_words", ui)
+        raise refuse("no_words")
     return Question(text=text, language=detect_language(text))

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
 
 class VectorIndex:
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: Any) -> None:
+        # An IndexIDMap2, typed Any: faiss's type stubs describe the C++ classes, while
+        # the Python methods used here are its numpy wrappers (add_with_ids and
+        # remove_ids take arrays) and the attributes of the subclass (id_map, index).
         self._index = index
 
     @classmethod
     def empty(cls, dim: int, half_precision: bool = False) -> VectorIndex:
         """``half_precision`` stores float16 (half the memory, scores to ~3 decimals):
         enough for sentences, which are many and only rank quote candidates."""
+        inner: faiss.Index
         if half_precision:
             inner = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
                                                faiss.METRIC_INNER_PRODUCT)

@@ -28,8 +28,7 @@ from isnad.bot.state import KEY
 from isnad.corpus.model import Article
 from isnad.corpus.segment import split_sentences
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.answer import Answer, Quote
-from isnad.retrieval.question import prepare_question
+from isnad.retrieval import Answer, IndexStats, Quote, prepare_question
 from isnad.settings import Settings
 
 TOKEN = "123456:TEST-token_for-unit-tests"
@@ -65,39 +64,17 @@ QUOTES = [
 ]
 
 
-class FakeCatalog:
-    def __init__(self, articles: list[Article]) -> None:
-        self._articles = articles
-
-    def articles(self) -> list[Article]:
-        return [Article(a.id, "", a.title, a.source, a.published, a.url)
-                for a in self._articles]
-
-    def count(self, table: str) -> int:
-        return {"articles": len(self._articles), "passages": 7}[table]
-
-    def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
-        """What the index stores: the segmenter's sentences of the article."""
-        article = next(a for a in self._articles if a.id == article_id)
-        return [(span.start, span.end) for span in split_sentences(article.text)]
-
-
-class FakeIndex:
-    model = "fake"
-
-    def __init__(self, articles: list[Article]) -> None:
-        self.catalog = FakeCatalog(articles)
-
-
 class FakeEngine:
     """Answers every question with the first ``top`` of ``quotes`` (QUOTES), "nothing"
-    to questions about the weather, and refuses what the real engine refuses."""
+    to questions about the weather, and refuses what the real engine refuses. What the
+    bot reads besides answers is the engine's public read interface (IndexView)."""
+
+    model = "fake"
 
     def __init__(self, articles: list[Article] | None = None,
                  quotes: list[Quote] | None = None) -> None:
-        self.articles = ARTICLES if articles is None else articles
+        self.stored = ARTICLES if articles is None else articles
         self.quotes = QUOTES if quotes is None else quotes
-        self.index = FakeIndex(self.articles)
         self.questions: list[tuple[str, int]] = []
 
     def ask(self, question: str, top: int = 3) -> Answer:
@@ -111,8 +88,20 @@ class FakeEngine:
         return Answer(question=clean.text, language=clean.language, answered=True,
                       quotes=self.quotes[:top])
 
+    def articles(self) -> list[Article]:
+        return [Article(a.id, "", a.title, a.source, a.published, a.url) for a in self.stored]
+
     def article(self, article_id: str) -> Article | None:
-        return next((a for a in self.articles if a.id == article_id), None)
+        return next((a for a in self.stored if a.id == article_id), None)
+
+    def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
+        """What the index stores: the segmenter's sentences of the article."""
+        article = self.article(article_id)
+        return [(span.start, span.end) for span in split_sentences(article.text)]
+
+    def stats(self) -> IndexStats:
+        return IndexStats(articles=len(self.stored), passages=7, sentences=9, model=self.model,
+                          updated=None, bytes=0, segments=1, path="fake")
 
 
 class RecordingRequest(BaseRequest):

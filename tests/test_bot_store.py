@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from isnad.bot.store import KEEP_ANSWERS_SECONDS, SCHEMA_VERSION, BotStore, BotStoreError
+from isnad.bot.store import (
+    KEEP_ANSWERS_SECONDS,
+    SCHEMA_VERSION,
+    BotStore,
+    BotStoreError,
+    SQLiteBotStore,
+    open_bot_store,
+)
 from isnad.retrieval.answer import Quote
+from isnad.settings import Settings
 
 QUOTE = Quote(text="وقالت إن التنظيم سيخرج.", article_id="a1", title=None, source="SY24",
               published=None, url=None, start=10, end=33, score=0.7)
@@ -48,7 +56,7 @@ def legacy_file(path: Path, now: float) -> None:
 
 
 def test_a_new_file_gets_the_current_schema_version(tmp_path):
-    store = BotStore(tmp_path / "bot.sqlite")
+    store = SQLiteBotStore(tmp_path / "bot.sqlite")
     store.close()
     with sqlite3.connect(tmp_path / "bot.sqlite") as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
@@ -58,7 +66,7 @@ def test_an_old_file_without_a_version_is_upgraded_in_place(tmp_path):
     clock = Clock()
     path = tmp_path / "bot.sqlite"
     legacy_file(path, clock.now)
-    store = BotStore(path, clock=clock)
+    store = SQLiteBotStore(path, clock=clock)
     stored = store.answer("OldTok01")  # its buttons still work
     assert stored is not None and stored.quotes == [QUOTE] and stored.chat_id == 7
     token = store.save_answer(-100, 8, "and then?", "en", [QUOTE])  # the new column is used
@@ -71,7 +79,7 @@ def test_an_old_file_without_a_version_is_upgraded_in_place(tmp_path):
         assert "user_id" in columns
         assert db.execute("SELECT user_id FROM answers WHERE token = 'OldTok01'").fetchone() \
             == (None,)
-    BotStore(path, clock=clock).close()  # opening it again changes nothing
+    SQLiteBotStore(path, clock=clock).close()  # opening it again changes nothing
 
 
 def test_a_file_from_a_newer_isnad_is_refused_with_what_to_do(tmp_path):
@@ -80,19 +88,19 @@ def test_a_file_from_a_newer_isnad_is_refused_with_what_to_do(tmp_path):
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
     with pytest.raises(BotStoreError, match="newer Isnad"):
-        BotStore(path)
+        SQLiteBotStore(path)
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     path = tmp_path / "bot.sqlite"
     path.write_bytes(b"not a database" * 100)
     with pytest.raises(BotStoreError, match="move it away"):
-        BotStore(path)
+        SQLiteBotStore(path)
 
 
 def test_answers_expire_after_30_days(tmp_path):
     clock = Clock()
-    store = BotStore(tmp_path / "bot.sqlite", clock=clock)
+    store = SQLiteBotStore(tmp_path / "bot.sqlite", clock=clock)
     old = store.save_answer(7, 7, "where?", "en", [QUOTE])
     clock.now += KEEP_ANSWERS_SECONDS - 60
     recent = store.save_answer(7, 7, "when?", "en", [QUOTE])
@@ -111,7 +119,7 @@ def test_old_answers_are_deleted_at_start(tmp_path):
     clock = Clock()
     path = tmp_path / "bot.sqlite"
     legacy_file(path, clock.now - KEEP_ANSWERS_SECONDS - 1)
-    BotStore(path, clock=clock).close()
+    SQLiteBotStore(path, clock=clock).close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 0
 
@@ -120,7 +128,7 @@ def test_forget_deletes_a_users_questions_and_votes_and_nothing_else(tmp_path):
     clock = Clock()
     path = tmp_path / "bot.sqlite"
     legacy_file(path, clock.now)  # user 7's private question from before user ids
-    store = BotStore(path, clock=clock)
+    store = SQLiteBotStore(path, clock=clock)
     in_group = store.save_answer(-100, 7, "asked in a group", "en", [QUOTE])
     others = store.save_answer(-100, 9, "someone else's", "en", [QUOTE])
     store.record_feedback(7, -100, "someone else's", QUOTE, -1)
@@ -130,3 +138,14 @@ def test_forget_deletes_a_users_questions_and_votes_and_nothing_else(tmp_path):
     assert store.answer(others) is not None and store.answer("GroupTk1") is not None
     assert (store.stats().up, store.stats().down) == (1, 0)  # user 9's vote stays
     assert store.forget(7) == (0, 0)
+
+
+def test_the_factory_opens_bot_sqlite_in_the_home_behind_the_interface(tmp_path):
+    store = open_bot_store(Settings(home=tmp_path, _env_file=None))
+    assert isinstance(store, BotStore)
+    token = store.save_answer(7, 7, "where?", "en", [QUOTE])
+    assert store.answer(token).quotes == [QUOTE]
+    limiter = store.limiter(1)
+    assert limiter.wait(7) == 0 and limiter.wait(7) > 0 and limiter.wait(8) == 0
+    store.close()
+    assert (tmp_path / "bot.sqlite").stat().st_mode & 0o777 == 0o600

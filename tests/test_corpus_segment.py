@@ -13,7 +13,7 @@ from isnad.corpus import (
     bundled_corpus_dir,
     make_passages,
     read_articles,
-    segment,
+    split_article,
     split_sentences,
 )
 
@@ -160,6 +160,6 @@ def test_bad_window_settings_are_refused(max_chars: int, max_sentences: int, ove
 
 @pytest.mark.parametrize("article", BUNDLED, ids=lambda a: a.id[:3])
 def test_segment_bundled_articles(article: Article) -> None:
-    sentences, passages = segment(article)
+    sentences, passages = split_article(article)
     assert len(sentences) >= 5
     _check_passages(article.id, article.text, sentences, passages, 700, 4, 1)

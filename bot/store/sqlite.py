@@ -1,22 +1,14 @@
-"""The bot's own state in SQLite (``ISNAD_HOME/bot.sqlite``), apart from the index.
+"""The bot's store in SQLite: ``ISNAD_HOME/bot.sqlite``, apart from the index.
 
-* ``answers``: what a button refers to. Telegram allows 64 bytes of callback_data and
-  an article id alone may be 128 characters, so a button carries a short random token
-  and the quote's position; the token maps here to the question, its quotes, the chat
-  it was asked in (buttons work in that chat only) and who asked (for /forget). In
-  SQLite rather than memory so buttons keep working after a restart; rows older than
-  30 days are deleted (what /help promises).
-* ``feedback``: 👍/👎 per user and quote, for maintainers (one vote per user, quote and
-  question; voting again replaces it). Kept until the voter sends /forget.
-* ``questions``: one row per question answered — latency and outcome only, no text and
-  no user — for /stats.
+Tables: ``answers`` (the answers behind buttons, with the chat and the asker),
+``feedback`` (votes) and ``questions`` (latency and outcome only); base.py says what
+each holds and for how long. In SQLite rather than memory so buttons keep working
+after a restart.
 
 The file holds question texts and chat ids: it is created readable by its owner only
 (0600, in a 0700 folder when the bot creates the folder). Its layout is versioned with
 ``PRAGMA user_version`` and upgraded in place, one transaction per step, so a file from
 an older Isnad keeps its answers and votes.
-
-All calls are quick single-row writes or small reads, made from the event loop.
 """
 
 from __future__ import annotations
@@ -28,11 +20,19 @@ import sqlite3
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from isnad.retrieval.answer import Quote
+from isnad.retrieval import Quote
+
+from .base import (
+    KEEP_ANSWERS_SECONDS,
+    PURGE_EVERY_SECONDS,
+    BotStore,
+    BotStoreError,
+    Stats,
+    StoredAnswer,
+)
 
 #: Each step takes the file from the version before it to its own number. Version 1 is
 #: the layout of Isnad 0.1.0, which wrote no version (an existing file without one has
@@ -76,15 +76,6 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
-#: Questions (with their chat id) are kept this long; their buttons stop working then.
-KEEP_ANSWERS_SECONDS = 30 * 24 * 3600
-#: How often old answers are deleted while the bot runs (and at every start).
-PURGE_EVERY_SECONDS = 3600
-
-
-class BotStoreError(Exception):
-    """bot.sqlite cannot be used (e.g. written by a newer Isnad); the message says why."""
-
 
 def private_file(path: Path) -> None:
     """Create ``path`` (and its folder, if missing) readable by the owner only, or make
@@ -122,25 +113,9 @@ def migrate(db: sqlite3.Connection, path: Path) -> int:
     return found
 
 
-@dataclass
-class StoredAnswer:
-    token: str
-    chat_id: int
-    question: str
-    language: str
-    quotes: list[Quote]
+class SQLiteBotStore(BotStore):
+    """bot.sqlite, in WAL mode, autocommit: each call is its own transaction."""
 
-
-@dataclass(frozen=True)
-class Stats:
-    questions: int
-    answered: int
-    median_ms: float | None
-    up: int
-    down: int
-
-
-class BotStore:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         try:
