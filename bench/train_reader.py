@@ -159,7 +159,6 @@ def add_hard_negatives(examples: list[Example], pools: dict[str, list[str]],
 
 def _embed_cached(encoder, texts: list[str], what: str) -> np.ndarray:
     """Document vectors through Isnad's own embedding cache (same keys as indexing)."""
-    from tqdm import tqdm
 
     from isnad.retrieval.store import EmbeddingCache
     from isnad.retrieval.writer import UpdateReport, embed_texts
@@ -169,9 +168,8 @@ def _embed_cached(encoder, texts: list[str], what: str) -> np.ndarray:
     cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir, encoder.fingerprint()),
                            encoder.dim)
     try:
-        with tqdm(total=len(texts), desc=what, unit="text", file=sys.stderr,
-                  mininterval=5) as bar:
-            return embed_texts(texts, encoder, cache, UpdateReport(), on_batch=bar.update)
+        print(f"embedding {what}", file=sys.stderr)
+        return embed_texts(texts, encoder, cache, UpdateReport(), progress=True)
     finally:
         cache.close()
 
