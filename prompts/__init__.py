@@ -1,5 +1,5 @@
 """User-facing strings in Arabic and English."""
 
-from .messages import MESSAGES, t
+from .messages import CLI_MESSAGES, MESSAGES, cli_t, t
 
-__all__ = ["MESSAGES", "t"]
+__all__ = ["CLI_MESSAGES", "MESSAGES", "cli_t", "t"]

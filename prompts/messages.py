@@ -86,6 +86,81 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+#: What the `isnad` command tells the person who runs it about their articles, the index
+#: and the settings: English only, like the rest of a maintainer's output (eval.py).
+CLI_MESSAGES: dict[str, str] = {
+    # -- reading articles: one line each, after "skipped PATH: " ------------------------
+    "permission_denied": "cannot read: permission denied",
+    "cannot_read": "cannot read: {reason}",
+    "broken_link": "cannot read: broken link to {target}",
+    "folder_unreadable": "cannot read this folder ({reason}): the articles in it are not "
+                         "read",
+    "link_outside": "symbolic link to {target}, outside {folder}: not followed (name it "
+                    "on the command line to read it)",
+    "not_regular": "not a regular file but {kind}: not read",
+    "kind_fifo": "a named pipe (FIFO)",
+    "kind_device": "a device",
+    "kind_socket": "a socket",
+    "kind_other": "a special file",
+    "no_such_path": "no such file or folder",
+    "unsupported": "unsupported file type; expected one of {suffixes}",
+    "too_big": "larger than {limit} bytes, the limit for one article "
+               "(ISNAD_MAX_ARTICLE_BYTES): not read",
+    "line_too_big": "line longer than {limit} bytes, the limit for one article "
+                    "(ISNAD_MAX_ARTICLE_BYTES): skipped",
+    "not_utf8": "not UTF-8 text",
+    "empty_file": "empty file",
+    "only_controls": "no text left once control characters are removed (a binary file?)",
+    "mostly_controls": "{removed} of {total} characters are control characters: binary "
+                       "data or another encoding (UTF-16?), not UTF-8 text",
+    "not_json": "not JSON ({reason})",
+    "too_deep": "not JSON that can be read: nested too deeply",
+    "unusable_json": "not JSON that can be read ({reason})",
+    "not_object": "expected a JSON object",
+    "missing_keys": "missing {keys}",
+    "id_not_string": "'id' must be a string",
+    "text_not_string": "'text' must be a non-empty string",
+    "text_only_controls": "'text' has no text once control characters are removed",
+    "field_not_string": "'{key}' must be a string or null; ignored",
+    "not_a_date": "published {value} is not a date; ignored",
+    "duplicate_id": "duplicate article id {article_id} (first read from {first}); skipped",
+    "html_needs_clean": "HTML pages need the package lxml_html_clean, which is not installed "
+                        "({reason}): pip install 'lxml[html_clean]'",
+    "unexpected_in_file": "could not be read ({error}); the other files are read",
+    # -- the index -----------------------------------------------------------------
+    "no_index": "no index in {index}: run `isnad index build`",
+    "index_orphaned": "the index in {index} has no current version (its `current` link is "
+                      "missing or points at a removed version) but keeps earlier versions in "
+                      "{generations}: `isnad index recover` switches back to the newest "
+                      "complete one (`isnad index build PATH` starts over instead)",
+    "index_busy": "another isnad process is writing the index in {index}; try again when it "
+                  "has finished",
+    "nothing_to_recover": "no kept version in {generations} is complete: build the index "
+                          "again from the source files with `isnad index build PATH`",
+    "recovered": "recovered: the current version is now {generation} ({articles} articles); "
+                 "it was {previous}",
+    "recover_not_needed": "nothing to recover: the current version {generation} is complete",
+    "cache_moved_aside": "the embedding cache {path} was not a database ({reason}): moved "
+                         "aside to {aside} and started empty (it only saves embedding "
+                         "texts again; delete the old file when you like)",
+    "cache_damaged": "the embedding cache {path} cannot be used ({reason}): delete it and "
+                     "run again (it only saves embedding texts again)",
+    "cache_unopenable": "the embedding cache {path} cannot be opened ({reason})",
+    # -- settings ------------------------------------------------------------------
+    "bad_setting": "{name}{value} is not a valid value ({reason}){more}; see the README's "
+                   "settings or `isnad COMMAND --help`",
+    "more_bad_settings": "; also invalid: {names}",
+    "watch_batch_failed": "could not index {count} files ({error}); they are tried again "
+                          "when they change",
+}
+
+
+def cli_t(key: str, /, **params: object) -> str:
+    """The maintainer's message ``key`` with ``params`` filled in (``key`` is positional:
+    a message may have a field of that name)."""
+    return CLI_MESSAGES[key].format(**params)
+
+
 def t(key: str, language: str = "en", **params: object) -> str:
     """The message ``key`` in ``language`` (Arabic for "ar", English otherwise)."""
     entry = MESSAGES[key]

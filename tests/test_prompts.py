@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from isnad.prompts import MESSAGES, t
+from isnad.prompts import CLI_MESSAGES, MESSAGES, cli_t, t
 from isnad.prompts.bot import BOT_MESSAGES, bot_t
 from isnad.prompts.plurals import COUNTED, counted
 
@@ -64,3 +64,9 @@ def test_every_message_renders_for_every_count(messages, render, n):
             params = dict.fromkeys(fields(entry[language]), n)
             text = render(key, language, **params)
             assert "{" not in text and "|" not in text, (key, language, text)
+
+
+def test_every_maintainer_message_renders_on_one_line():
+    for key, template in CLI_MESSAGES.items():
+        text = cli_t(key, **dict.fromkeys(fields(template), "x"))
+        assert "{" not in text and "\n" not in text, key
