@@ -7,10 +7,13 @@ parsed value), because a person who wrote it knows better than the heuristics.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .controls import clean_field
 from .dates import parse_date
 from .model import Article, Problem
 from .outlets import canonical_outlet
@@ -27,6 +30,23 @@ def is_sidecar(path: Path) -> bool:
     return path.name.endswith(SIDECAR_SUFFIX)
 
 
+#: A sidecar holds four short values; anything bigger is not one.
+MAX_SIDECAR_BYTES = 1_000_000
+
+
+def _read(path: Path) -> bytes:
+    """The sidecar's bytes. Not through a link (a sidecar linked to a file elsewhere
+    would put that file's values in the answers) and only from a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        data = handle.read(MAX_SIDECAR_BYTES + 1)
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise OSError(f"larger than {MAX_SIDECAR_BYTES:,} bytes")
+    return data
+
+
 def apply_sidecar(article: Article, article_file: Path) -> tuple[Article, list[Problem]]:
     """``article`` with the overrides of ``article_file``'s sidecar, if it has one.
 
@@ -38,8 +58,11 @@ def apply_sidecar(article: Article, article_file: Path) -> tuple[Article, list[P
         return article, []
     where = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = json.loads(_read(path).decode("utf-8-sig"))
+    except RecursionError:  # "[[[[…" deeper than the parser's recursion limit
+        return article, [Problem(where, "sidecar ignored: not readable JSON (nested too "
+                                        "deeply)")]
+    except (OSError, ValueError) as err:  # UnicodeDecodeError, JSONDecodeError among them
         return article, [Problem(where, f"sidecar ignored: not readable JSON ({err})")]
     if not isinstance(data, dict):
         return article, [Problem(where, "sidecar ignored: expected a JSON object")]
@@ -57,7 +80,7 @@ def apply_sidecar(article: Article, article_file: Path) -> tuple[Article, list[P
         if value is not None and not isinstance(value, str):
             problems.append(Problem(where, f"{key!r} must be a string or null; ignored"))
             continue
-        value = value.strip() if value is not None else None
+        value = clean_field(value).strip() if value is not None else None
         if key == "published" and value:
             iso = parse_date(value)
             if iso is None:
