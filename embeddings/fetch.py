@@ -29,6 +29,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..private import FILE_MODE, private_dir, private_tree
 from ..progress import on_terminal, progress_bar, say
 from .base import EncoderError
 
@@ -138,8 +139,8 @@ def remove_stale_fetches(models_dir: Path) -> None:
 
 
 def _fetch_lock(models_dir: Path, timeout: float = -1) -> FileLock:
-    models_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(models_dir / ".fetch.lock"), timeout=timeout)
+    private_dir(models_dir, tighten=True)
+    return FileLock(str(models_dir / ".fetch.lock"), timeout=timeout, mode=FILE_MODE)
 
 
 def _remove_staging(models_dir: Path) -> None:
@@ -185,6 +186,7 @@ def ensure_embeddinggemma(models_dir: Path, progress: bool = True) -> Path:
                                    "manifest (" + "; ".join(problems[:5]) +
                                    "): download discarded")
             _mark(staging, expected)
+            private_tree(staging)  # as the index: nothing in ISNAD_HOME for other users
             if target.exists():
                 shutil.rmtree(target)
             os.replace(staging, target)

@@ -17,6 +17,7 @@ from pathlib import Path
 from isnad.prompts import t
 from isnad.retrieval import Engine, QuestionError, Quote
 
+from .private import private_dir
 from .render import render_answer, render_context, render_quotes, ui_language
 
 HISTORY_LINES = 1000
@@ -107,7 +108,7 @@ def line_editing(history: Path) -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError):
-            history.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(history.parent)
             readline.write_history_file(history)
             os.chmod(history, 0o600)  # questions are the asker's own business
 

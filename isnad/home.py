@@ -1,6 +1,6 @@
 """Where Isnad keeps its files: the folders under ``ISNAD_HOME``.
 
-A leaf module (pathlib and filelock only) so that the settings, the index, the
+A leaf module (pathlib, filelock and private.py only) so that the settings, the index, the
 embedding cache, the model fetcher and the bot can all find their paths without
 importing one another: settings need no part of retrieval to say where the models
 live.
@@ -17,10 +17,21 @@ Layout::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
+
+from .private import FILE_MODE, private_dir
+
+_GENERATION = re.compile(r"^g-(\d+)-")
+
+
+def generation_number(path: Path) -> int:
+    """The number in a generation folder's name (``g-000012-…`` → 12); 0 for others."""
+    found = _GENERATION.match(path.name)
+    return int(found.group(1)) if found else 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,19 @@ class IndexHome:
         index: what a long-running reader compares with the version it has open."""
         return self.current.resolve().name if self.current.exists() else None
 
+    def generation_folders(self) -> list[Path]:
+        """The published generations on disk, oldest first (staging folders excluded)."""
+        if not self.generations.is_dir():
+            return []
+        return sorted((p for p in self.generations.iterdir() if _GENERATION.match(p.name)),
+                      key=lambda p: (generation_number(p), p.name))
+
+    def orphaned(self) -> bool:
+        """Generations are kept but ``current`` is gone or points at none of them (it
+        was deleted, or its generation was): an index a first use or a write must not
+        silently replace, because the kept generations would then be collected."""
+        return not self.current.exists() and bool(self.generation_folders())
+
     def writer_lock(self, timeout: float = 0) -> FileLock:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.index_dir / ".lock"), timeout=timeout)
+        private_dir(self.index_dir, tighten=True)
+        return FileLock(str(self.index_dir / ".lock"), timeout=timeout, mode=FILE_MODE)

@@ -6,6 +6,9 @@ Apart from index.py so that callers (the CLI, the bot) and every part of the ind
 
 from __future__ import annotations
 
+from ..home import IndexHome
+from ..prompts.messages import cli_t
+
 
 class IndexProblem(RuntimeError):
     """Base for index problems a user can act on; the message says how. (Not named
@@ -26,6 +29,15 @@ class IndexBusy(IndexProblem):
 
 class ModelMismatch(IndexProblem):
     pass
+
+
+def index_missing(home: IndexHome) -> IndexMissing:
+    """The error for a home without a current index: build one, or, where earlier
+    versions are kept, recover the newest of them (``isnad index recover``)."""
+    if home.orphaned():
+        return IndexMissing(cli_t("index_orphaned", index=home.index_dir,
+                                  generations=home.generations))
+    return IndexMissing(cli_t("no_index", index=home.index_dir))
 
 
 def model_mismatch(indexed: str, configured: str) -> ModelMismatch:

@@ -35,6 +35,7 @@ from .errors import (
     IndexMissing,
     IndexProblem,
     ModelMismatch,
+    index_missing,
     model_mismatch,
 )
 from .lexical import LexicalIndex, lucene_idf
@@ -49,8 +50,8 @@ FORMAT_VERSION = 4
 IndexError_ = IndexProblem
 
 __all__ = ["FORMAT_VERSION", "Index", "IndexBusy", "IndexDamaged", "IndexError_", "IndexHome",
-           "IndexMissing", "IndexProblem", "ModelMismatch", "Segment", "indexed_model",
-           "model_mismatch"]
+           "IndexMissing", "IndexProblem", "ModelMismatch", "Segment", "index_missing",
+           "indexed_model", "model_mismatch"]
 
 
 def indexed_model(home: IndexHome) -> str | None:
@@ -106,7 +107,7 @@ class Index:
 
     def __init__(self, home: IndexHome) -> None:
         if not home.current.exists():
-            raise IndexMissing(f"no index in {home.index_dir}: run `isnad index build`")
+            raise index_missing(home)
         self.home = home
         # Two writes between resolving `current` and opening its files could remove the
         # generation being opened; then the newer one is opened instead.

@@ -10,11 +10,12 @@ model's dimension. Problems are collected, not raised, so one run lists them all
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..embeddings.base import Encoder
-from .index import FORMAT_VERSION, IndexHome, Segment
+from .index import FORMAT_VERSION, IndexHome, Segment, index_missing
 from .store import Catalog
 
 
@@ -26,6 +27,8 @@ class VerifyReport:
     sentences: int = 0
     segments: int = 0
     problems: list[str] = field(default_factory=list)
+    #: No current generation at all: the one problem says what to do instead.
+    missing: bool = False
 
     @property
     def ok(self) -> bool:
@@ -45,12 +48,18 @@ def _compare(what: str, stored: np.ndarray, expected: set[int], problems: list[s
 
 
 def verify_index(home: IndexHome, encoder: Encoder | None) -> VerifyReport:
+    """Check the current generation (see the module docstring)."""
+    if not home.current.exists():
+        return VerifyReport(problems=[str(index_missing(home))], missing=True)
+    return verify_generation(home, home.current.resolve(), encoder)
+
+
+def verify_generation(home: IndexHome, generation: Path,
+                      encoder: Encoder | None) -> VerifyReport:
+    """Check one generation, current or not (``isnad index recover`` looks for the
+    newest one that passes)."""
     report = VerifyReport()
     problems = report.problems
-    if not home.current.exists():
-        problems.append(f"no index in {home.index_dir}")
-        return report
-    generation = home.current.resolve()
     report.generation = str(generation)
     try:
         catalog = Catalog(generation / "catalog.sqlite", readonly=True)

@@ -19,7 +19,6 @@ whole archive costs reading and hashing it, nothing more.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import time
@@ -34,17 +33,19 @@ from tqdm import tqdm
 from ..corpus.model import Article, Passage, Problem, Span, id_problem
 from ..corpus.segment import segment
 from ..embeddings.base import Encoder
+from ..home import generation_number
+from ..private import FOLDER_MODE, private_dir, private_tree
 from ..progress import progress_bar
+from ..prompts.messages import cli_t
 from .arabic import terms
 from .dedup import SignatureSet, minhash
 from .index import (
     FORMAT_VERSION,
     IndexBusy,
     IndexDamaged,
-    IndexError_,
     IndexHome,
-    IndexMissing,
     ModelMismatch,
+    index_missing,
 )
 from .lexical import LexicalIndex
 from .store import Catalog, EmbeddingCache, PassageRow, SentenceRow, text_hash
@@ -59,8 +60,6 @@ MAX_DEAD_SHARE = 0.3
 #: Generations kept on disk: the current one and the one before (a reader that opened
 #: it a moment ago keeps working; on POSIX its open files stay readable anyway).
 KEEP_GENERATIONS = 2
-
-_GENERATION = re.compile(r"^g-(\d+)-")
 
 Pieces = tuple[list[Span], list[Passage]]  # an article's sentences and passages
 
@@ -94,6 +93,8 @@ class UpdateReport:
     not_found: list[str] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: What went wrong but was dealt with (a damaged embedding cache moved aside).
+    warnings: list[str] = field(default_factory=list)
     articles: int = 0
     passages: int = 0
     sentences: int = 0
@@ -185,13 +186,14 @@ class SegmentBuilder:
 
     def write(self, segments_dir: Path) -> Path:
         """Write to a hidden folder, then rename it into place."""
-        segments_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(segments_dir, tighten=True)
         partial = segments_dir / f".{self.name}.partial"
-        partial.mkdir()
+        partial.mkdir(mode=FOLDER_MODE)
         self.passages.save(partial / "vectors.faiss")
         _pause_point("faiss-write")
         self.sentences.save(partial / "sentences.faiss")
         LexicalIndex.build(self.pids, self.terms).save(partial / "lexical")
+        private_tree(partial)  # what FAISS and bm25s wrote, with the umask's modes
         _fsync_dir(partial)
         final = segments_dir / self.name
         os.replace(partial, final)
@@ -199,22 +201,10 @@ class SegmentBuilder:
         return final
 
 
-def generation_number(path: Path) -> int:
-    found = _GENERATION.match(path.name)
-    return int(found.group(1)) if found else 0
-
-
-def _generations(home: IndexHome) -> list[Path]:
-    if not home.generations.exists():
-        return []
-    return sorted((p for p in home.generations.iterdir() if p.name.startswith("g-")),
-                  key=lambda p: (generation_number(p), p.name))
-
-
 def collect_garbage(home: IndexHome, keep: int = KEEP_GENERATIONS) -> None:
     """Remove what no kept generation needs: older generations, a killed writer's
     staging folders and segments. Only called with the writer lock held."""
-    generations = _generations(home)
+    generations = home.generation_folders()
     current = home.current.resolve() if home.current.exists() else None
     kept = generations[-keep:]
     if current is not None and current not in kept:
@@ -242,7 +232,8 @@ def collect_garbage(home: IndexHome, keep: int = KEEP_GENERATIONS) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _switch_current(home: IndexHome, generation: Path) -> None:
+def switch_current(home: IndexHome, generation: Path) -> None:
+    """Make ``generation`` the one readers open, with one atomic rename of a link."""
     link = home.index_dir / f".current-{secrets.token_hex(4)}"
     os.symlink(os.path.relpath(generation, home.index_dir), link)
     os.replace(link, home.current)
@@ -288,7 +279,8 @@ class _Update:
         self.builder = SegmentBuilder(segment_name, encoder.dim)
         self.pending: list[tuple[Article, np.ndarray | None, Pieces]] = []
         self.cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir,
-                                                            encoder.fingerprint()), encoder.dim)
+                                                            encoder.fingerprint()), encoder.dim,
+                                    notes=report.warnings)
 
     def remove(self, article_id: str) -> bool:
         if any(article.id == article_id for article, _, _ in self.pending):
@@ -447,19 +439,19 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
     try:
         lock.acquire()
     except Timeout:
-        raise IndexBusy(f"another isnad process is writing the index in {home.index_dir}; "
-                        "try again when it has finished") from None
+        raise IndexBusy(cli_t("index_busy", index=home.index_dir)) from None
     try:
+        # Before anything is collected: a write over kept generations whose `current`
+        # was lost would start an index of its own and, two writes later, delete them.
+        if not fresh and (home.orphaned() or (remove and not home.exists())):
+            raise index_missing(home)
         collect_garbage(home)
         base = None if fresh else _open_base(home, encoder)
-        if base is None and not fresh and remove:
-            raise IndexMissing(f"no index in {home.index_dir}, so nothing to remove; "
-                               "build one with `isnad index build`")
-        home.generations.mkdir(parents=True, exist_ok=True)
-        number = max([generation_number(p) for p in _generations(home)] + [0]) + 1
+        private_dir(home.generations, tighten=True)
+        number = max([generation_number(p) for p in home.generation_folders()] + [0]) + 1
         name = f"g-{number:06d}-" + time.strftime("%Y%m%dT%H%M%S")
         staging = home.generations / f".{name}.partial"
-        staging.mkdir()
+        staging.mkdir(mode=FOLDER_MODE)
         if base is not None:
             catalog = base.copy_to(staging / "catalog.sqlite")
             base.close()
@@ -518,7 +510,7 @@ def _publish(home: IndexHome, catalog: Catalog, staging: Path, name: str) -> Pat
     final = home.generations / name
     os.replace(staging, final)
     _pause_point("switch")
-    _switch_current(home, final)
+    switch_current(home, final)
     return final
 
 
@@ -539,7 +531,7 @@ def stored_articles(home: IndexHome) -> list[Article]:
     """The current index's articles with their text, whatever version wrote them:
     what ``isnad index rebuild`` indexes again (e.g. with another model)."""
     if not home.current.exists():
-        raise IndexError_(f"no index in {home.index_dir}: run `isnad index build`")
+        raise index_missing(home)
     generation = home.current.resolve()
     try:
         catalog = Catalog(generation / "catalog.sqlite", readonly=True)
