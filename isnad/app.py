@@ -21,6 +21,7 @@ from isnad.retrieval import (
     UpdateReport,
     build_index,
     create_reader,
+    index_missing,
     indexed_model,
     model_mismatch,
     open_view,
@@ -54,8 +55,12 @@ def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
     return create_encoder(name, models_dir, progress=progress)
 
 
-def read_corpus(paths: Sequence[Path]) -> ReadResult:
-    return read_articles(paths)
+def read_corpus(paths: Sequence[Path], max_bytes: int | None = None) -> ReadResult:
+    """The articles in ``paths``; ``max_bytes`` defaults to ISNAD_MAX_ARTICLE_BYTES (the
+    bot's /reindex reads with the setting in force without passing it)."""
+    if max_bytes is None:
+        max_bytes = Settings().max_article_bytes
+    return read_articles(paths, max_bytes)
 
 
 def build(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
@@ -73,14 +78,18 @@ def open_engine(settings: Settings, progress: bool = True) -> Engine:
     """The engine over the current index; on first use, build it from the configured
     corpus (the bundled articles by default) so a new user gets an answer at once."""
     refuse_other_model(settings)
-    encoder = load_encoder(settings, progress)
     home = settings.index_home
+    if home.orphaned():
+        # Building the default corpus here would replace the kept generations and,
+        # two writes later, delete them: the user recovers them instead.
+        raise index_missing(home)
+    encoder = load_encoder(settings, progress)
     if not home.exists():
         paths = corpus_paths(settings)
         if progress:
             print(f"first use: indexing {', '.join(map(str, paths))} with {encoder.name} "
                   f"into {home.root}", file=sys.stderr)
-        result = read_corpus(paths)
+        result = read_corpus(paths, settings.max_article_bytes)
         for problem in result.problems:
             print(f"skipped {problem}", file=sys.stderr)
         build(home, result.articles, encoder, progress)

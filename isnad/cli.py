@@ -8,20 +8,23 @@ pipe or a file gets plain lines a script can read (TSV, JSON, verbatim quotes).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.filesize import decimal as human_size
 from typer.core import TyperGroup
 
 from isnad.corpus import ReadResult
 from isnad.embeddings import KNOWN_MODELS, EncoderError, canonical_model_name
-from isnad.prompts import t
+from isnad.prompts import cli_t, t
 from isnad.prompts.eval import eval_text as eval_t
 from isnad.retrieval import (
     IndexMissing,
@@ -32,6 +35,7 @@ from isnad.retrieval import (
     UpdateReport,
     indexed_model,
     prepare_question,
+    recover_index,
     stored_articles,
     verify_index,
 )
@@ -41,7 +45,7 @@ from . import app as wiring
 from .chat import Chat, run_chat
 from .errors import UserError
 from .render import render_answer, terminal_width
-from .settings import Settings, env_name
+from .settings import Settings, env_name, invalid_setting
 from .tables import format_table
 
 
@@ -59,7 +63,8 @@ def settings_help(*fields: str, bot: bool = False) -> str:
     return "\n\n".join(lines)
 
 
-ENGINE = ("home", "model", "reader", "top", "max_question_chars", "corpus")
+ENGINE = ("home", "model", "reader", "top", "max_question_chars", "corpus",
+          "max_article_bytes")
 HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(help="Isnad: ask Arabic news, get verbatim, attributed quotes.",
@@ -99,7 +104,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise UserError(invalid_setting(exc)) from None
 
 
 def _err(message: str) -> None:
@@ -115,6 +123,7 @@ def ask(
 ) -> None:
     """Answer QUESTION with verbatim, attributed quotes (or say there is none)."""
     settings = _settings()
+    question = _repaired(question)
     if question != "-":
         # A question that cannot be asked is refused before any model loads.
         prepare_question(question, settings.max_question_chars)
@@ -126,23 +135,43 @@ def ask(
         typer.echo(answer.to_json() if as_json else render_answer(answer, terminal))
         return
     failures = 0
-    for line in sys.stdin:
+    for line in _stdin_lines():
         if not line.strip():
             continue
         try:
-            answer = engine.ask(line.rstrip("\n"), top=n)
+            answer = engine.ask(line, top=n)
             typer.echo(answer.to_json() if as_json else render_answer(answer, terminal) + "\n")
         except QuestionError as exc:
             # One bad line must not lose the answers to the others.
             failures += 1
             message = t(exc.key, exc.language, **exc.params)
             if as_json:
-                typer.echo(json.dumps({"question": line.rstrip("\n")[:200], "error": message},
+                typer.echo(json.dumps({"question": line[:200], "error": message},
                                       ensure_ascii=False))
             else:
                 _err(message)
     if failures:
         raise typer.Exit(2)
+
+
+def _repaired(text: str) -> str:
+    """An argument as UTF-8 text: bytes that are not UTF-8 reach Python as lone
+    surrogates (surrogateescape), which no output can encode; each becomes U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Questions from stdin, one a line: read as bytes, split at b"\\n" only and decoded
+    one line at a time with replacement, so neither invalid UTF-8 on one line nor a
+    non-UTF-8 locale (LC_ALL=C) loses the others."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes under it (tests, embedding)
+        yield from (line.rstrip("\r\n") for line in sys.stdin)
+        return
+    for number, raw in enumerate(stream):
+        if number == 0:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark
+        yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
 @app.command(epilog=settings_help(*ENGINE))
@@ -167,6 +196,7 @@ def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> No
             "duplicates": [{"id": d.article_id, "kept": d.kept, "similarity": d.similarity}
                            for d in report.duplicates],
             "problems": [str(p) for p in report.problems],
+            "warnings": report.warnings,
             "articles": report.articles, "passages": report.passages,
             "embedded": report.embedded, "cached": report.cached,
             "seconds": round(report.seconds, 3),
@@ -174,6 +204,8 @@ def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> No
             "generation": report.generation,
         }, ensure_ascii=False))
         return
+    for warning in report.warnings:
+        _err(f"warning: {warning}")
     for problem in report.problems:
         _err(f"skipped {problem}")
     for duplicate in report.duplicates:
@@ -195,8 +227,8 @@ def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> No
                f"{report.cached} from cache)")
 
 
-def _read_or_fail(sources: list[Path]) -> ReadResult:
-    result = wiring.read_corpus(sources)
+def _read_or_fail(sources: list[Path], settings: Settings) -> ReadResult:
+    result = wiring.read_corpus(sources, settings.max_article_bytes)
     if not result.articles:
         for problem in result.problems:
             _err(f"skipped {problem}")
@@ -204,7 +236,8 @@ def _read_or_fail(sources: list[Path]) -> ReadResult:
     return result
 
 
-@index_app.command("build", epilog=settings_help("home", "model", "corpus"))
+@index_app.command("build", epilog=settings_help("home", "model", "corpus",
+                                                "max_article_bytes"))
 def index_build(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Files, folders or .jsonl (default: ISNAD_CORPUS or the bundled corpus).")] = None,
@@ -213,7 +246,7 @@ def index_build(
     then). To add articles to the index instead, use `isnad index add`."""
     settings = _settings()
     sources = wiring.corpus_paths(settings, paths or [])
-    result = _read_or_fail(sources)
+    result = _read_or_fail(sources, settings)
     encoder = wiring.load_encoder(settings)
     report = wiring.build(settings.index_home, result.articles, encoder)
     report.problems[:0] = result.problems
@@ -222,7 +255,7 @@ def index_build(
         raise typer.Exit(1)
 
 
-@index_app.command("add", epilog=settings_help("home", "model"))
+@index_app.command("add", epilog=settings_help("home", "model", "max_article_bytes"))
 def index_add(
     paths: Annotated[list[Path], typer.Argument(
         help="Files, folders, .jsonl or HTML pages to add.")],
@@ -231,7 +264,7 @@ def index_add(
     """Add new and changed articles; unchanged ones and duplicates are skipped (nothing
     is embedded twice). Exit 1 if some input could not be read (the rest is added)."""
     settings = _settings()
-    result = _read_or_fail(paths)
+    result = _read_or_fail(paths, settings)
     wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
     report = wiring.update(settings.index_home, encoder, add=result.articles,
@@ -310,16 +343,39 @@ def index_verify(
         return
     for problem in report.problems:
         _err(problem)
+    if report.missing:  # the one problem already says what to run
+        raise typer.Exit(1)
     model_only = all(p.startswith("model:") for p in report.problems)
     _err("to repair: " + ("`isnad index rebuild` (or set ISNAD_MODEL to the index's model)"
                           if model_only else
                           "`isnad index rebuild` re-indexes the stored articles; if the "
                           "catalog itself is unreadable, `isnad index build PATH` from the "
-                          "source files"))
+                          "source files, or `isnad index recover` to go back to the newest "
+                          "complete earlier version"))
     raise typer.Exit(1)
 
 
-@index_app.command("watch", epilog=settings_help("home", "model"))
+@index_app.command("recover", epilog=settings_help("home"))
+def index_recover() -> None:
+    """Switch back to the newest complete kept version of the index when its `current`
+    link was deleted, or points at a removed or damaged version (a write keeps the
+    version before the current one). Nothing is embedded; exit 1 if no kept version
+    is complete."""
+    settings = _settings()
+    recovery = recover_index(settings.index_home)
+    if not recovery.changed:
+        typer.echo(cli_t("recover_not_needed", generation=recovery.generation))
+        return
+    view = wiring.read_index(settings)
+    try:
+        articles = view.stats().articles
+    finally:
+        view.close()
+    typer.echo(cli_t("recovered", generation=recovery.generation, articles=articles,
+                     previous=recovery.previous or "missing"))
+
+
+@index_app.command("watch", epilog=settings_help("home", "model", "max_article_bytes"))
 def index_watch(
     folder: Annotated[Path, typer.Argument(help="Folder to watch for new or changed files.")],
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between scans.")] = 2.0,
@@ -345,7 +401,8 @@ def _open_index() -> IndexView:
     return wiring.read_index(settings)
 
 
-FIRST_USE = ("home", "model", "corpus")  # the articles commands build on first use
+# What the articles commands read when they build the index on first use.
+FIRST_USE = ("home", "model", "corpus", "max_article_bytes")
 
 
 @articles_app.command("list", epilog=settings_help(*FIRST_USE))
@@ -516,7 +573,17 @@ def models() -> None:
                    f"`ISNAD_MODEL={in_use} isnad index rebuild` to use {in_use}.")
 
 
+def _utf8_output() -> None:
+    """Write UTF-8 whatever the locale: the answers are Arabic, which a C or Latin-1
+    locale cannot encode, and the JSON contract is UTF-8. A character that cannot be
+    encoded (a lone surrogate) becomes "?" instead of ending the output."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 def main() -> None:
+    _utf8_output()
     try:
         app(prog_name="isnad")
     except UserError as exc:
@@ -531,6 +598,9 @@ def main() -> None:
     except (IndexProblem, EncoderError, ReaderError) as exc:
         _err(str(exc))
         sys.exit(1)
+    except ValidationError as exc:  # the bot's own settings, read where it starts
+        _err(invalid_setting(exc))
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from isnad.corpus.readers import MAX_ARTICLE_BYTES
 from isnad.embeddings.factory import DEFAULT_MODEL
 from isnad.home import IndexHome
+from isnad.prompts.messages import cli_t
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,10 @@ class Settings(BaseSettings):
     top: int = Field(default=3, ge=1, le=20, description="quotes per answer (default 3)")
     max_question_chars: int = Field(default=1000, ge=10,
                                     description="longer questions are refused (default 1000)")
+    max_article_bytes: int = Field(
+        default=MAX_ARTICLE_BYTES, ge=1000,
+        description="a page file or .jsonl line larger than this many bytes is not read "
+                    f"(default {MAX_ARTICLE_BYTES:,}: 5 MB)")
     corpus: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
         description="comma-separated article folders or files that `isnad index build`, "
@@ -75,3 +81,28 @@ def env_name(field: str) -> str:
     """The environment variable of a Settings field."""
     alias = Settings.model_fields[field].alias
     return alias or "ISNAD_" + field.upper()
+
+
+#: The settings classes a command reads, by ValidationError.title, with their prefix
+#: (the bot's own live in bot/config.py).
+_PREFIXES = {"Settings": "ISNAD_", "BotSettings": "ISNAD_BOT_"}
+
+
+def invalid_setting(exc: ValidationError) -> str:
+    """One line naming the setting (its environment variable) with the bad value and
+    what is expected, for the first error of ``exc`` (and how many more there are)."""
+    errors = exc.errors()
+    names = list(dict.fromkeys(_variable(exc.title, e["loc"]) for e in errors))
+    first = errors[0]
+    # A secret is never echoed, even a wrong one: error lines end up in logs.
+    secret = any(word in names[0] for word in ("TOKEN", "SECRET", "PASSWORD"))
+    value = "" if secret else f" {str(first.get('input'))[:80]!r}"
+    more = cli_t("more_bad_settings", names=", ".join(names[1:])) if len(names) > 1 else ""
+    return cli_t("bad_setting", name=names[0], value=value, reason=first["msg"], more=more)
+
+
+def _variable(title: str, loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else ""
+    if title == "Settings" and field in Settings.model_fields:
+        return env_name(field)
+    return _PREFIXES.get(title, "ISNAD_") + field.upper()

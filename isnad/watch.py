@@ -5,7 +5,10 @@ scan of a few thousand files every two seconds costs nothing. A file is read onc
 size and modification time are the same in two scans in a row, so a file still being
 copied is not indexed half-written (and is indexed again, as a changed article, if it
 changes later). Hidden and temporary names (``.x``, ``x~``, ``x.tmp``, ``x.part``)
-are ignored, so a scraper can write ``x.tmp`` and rename it.
+are ignored, so a scraper can write ``x.tmp`` and rename it. The folder is listed by
+the same rules as ``isnad index add FOLDER`` (corpus/files.py: no links out of it,
+unreadable subfolders reported), and each such problem is said once, not every scan.
+One bad file, or one bad line, is one problem: the watcher goes on.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from isnad.corpus import read_articles
-from isnad.corpus.readers import SUFFIXES
+from isnad.corpus import Problem, read_articles
+from isnad.corpus.files import files_in
 from isnad.embeddings import Encoder
-from isnad.retrieval import IndexBusy
+from isnad.prompts.messages import cli_t
+from isnad.retrieval import IndexBusy, IndexProblem
 
 from . import app as wiring
 from .settings import Settings
@@ -30,20 +34,21 @@ class FolderScanner:
         self.folder = folder
         self._last: dict[Path, Signature] = {}
         self._done: dict[Path, Signature] = {}
+        self._listing_problems: set[str] = set()
+        #: Problems of the last scan's listing that the scan before did not have.
+        self.new_problems: list[Problem] = []
 
     def _scan(self) -> dict[Path, Signature]:
         found: dict[Path, Signature] = {}
-        for path in self.folder.rglob("*"):
-            name = path.name
-            if (name.startswith(".") or name.endswith(("~", ".tmp", ".part"))
-                    or path.suffix.lower() not in SUFFIXES):
-                continue
+        problems: list[Problem] = []
+        for path in files_in(self.folder, problems):
             try:
                 stat = path.stat()
             except OSError:  # removed between listing and stat
                 continue
-            if path.is_file():
-                found[path] = (stat.st_size, stat.st_mtime_ns)
+            found[path] = (stat.st_size, stat.st_mtime_ns)
+        self.new_problems = [p for p in problems if str(p) not in self._listing_problems]
+        self._listing_problems = {str(p) for p in problems}
         return found
 
     def ready(self) -> list[Path]:
@@ -66,10 +71,14 @@ def watch_folder(settings: Settings, encoder: Encoder, folder: Path, interval: f
     scanner.ready()  # the first scan only records what is there
     echo(f"watching {folder} every {interval:g} s (Ctrl-C stops)" if not once else
          f"indexing {folder}")
+    for problem in scanner.new_problems:
+        echo(f"skipped {problem}")
     try:
         while True:
             time.sleep(interval)
             paths = scanner.ready()
+            for problem in scanner.new_problems:
+                echo(f"skipped {problem}")
             if paths:
                 index_files(settings, encoder, scanner, paths, echo)
             if once:
@@ -80,7 +89,7 @@ def watch_folder(settings: Settings, encoder: Encoder, folder: Path, interval: f
 
 def index_files(settings: Settings, encoder: Encoder, scanner: FolderScanner,
                 paths: list[Path], echo: Callable[[str], None]) -> None:
-    result = read_articles(paths)
+    result = read_articles(paths, settings.max_article_bytes)
     for problem in result.problems:
         echo(f"skipped {problem}")
     if not result.articles:
@@ -92,7 +101,16 @@ def index_files(settings: Settings, encoder: Encoder, scanner: FolderScanner,
     except IndexBusy:
         echo("another process is writing the index; trying again at the next scan")
         return
+    except IndexProblem:
+        raise  # the index or the cache cannot be written: the command says how to fix it
+    except Exception as exc:  # one batch's unforeseen failure must not end the watch
+        scanner.mark_done(paths)
+        echo(cli_t("watch_batch_failed", count=len(paths),
+                   error=f"{type(exc).__name__}: {str(exc)[:200]}"))
+        return
     scanner.mark_done(paths)
+    for warning in report.warnings:
+        echo(f"warning: {warning}")
     for duplicate in report.duplicates:
         echo(f"duplicate {duplicate}")
     for problem in report.problems:

@@ -16,9 +16,12 @@ Writing — ``build_index`` (a fresh index), ``update_index`` (add, replace, rem
 articles as one new version), ``stored_articles`` (what ``index rebuild`` re-reads),
 each returning an ``UpdateReport``; ``verify_index`` → ``VerifyReport``.
 
+Repair — ``recover_index`` points ``current`` back at the newest complete kept
+version (``Recovery`` says which).
+
 Problems a user can act on derive from ``IndexProblem`` (``IndexMissing``,
-``IndexDamaged``, ``IndexBusy``, ``ModelMismatch``); questions that cannot be asked
-raise ``QuestionError``; readers that cannot load, ``ReaderError``.
+``IndexDamaged``, ``IndexBusy``, ``ModelMismatch``, ``CacheDamaged``); questions that
+cannot be asked raise ``QuestionError``; readers that cannot load, ``ReaderError``.
 
 Names load on first use (PEP 562), so importing ``Quote`` does not load FAISS.
 """
@@ -35,16 +38,19 @@ if TYPE_CHECKING:
     from .context import span_around
     from .engine import Engine, EngineSettings
     from .errors import (
+        CacheDamaged,
         IndexBusy,
         IndexDamaged,
         IndexMissing,
         IndexProblem,
         ModelMismatch,
+        index_missing,
         model_mismatch,
     )
     from .index import FORMAT_VERSION, indexed_model
     from .question import Question, QuestionError, detect_language, prepare_question
     from .reader import Reader, ReaderError, create_reader
+    from .recover import Recovery, recover_index
     from .verify import VerifyReport, verify_index
     from .view import IndexStats, IndexView, open_view
     from .writer import Duplicate, UpdateReport, build_index, stored_articles, update_index
@@ -56,9 +62,11 @@ _WHERE = {
     "has_arabic": ".arabic",
     "span_around": ".context",
     "Engine": ".engine", "EngineSettings": ".engine",
-    "IndexBusy": ".errors", "IndexDamaged": ".errors", "IndexMissing": ".errors",
-    "IndexProblem": ".errors", "ModelMismatch": ".errors", "model_mismatch": ".errors",
+    "CacheDamaged": ".errors", "IndexBusy": ".errors", "IndexDamaged": ".errors",
+    "IndexMissing": ".errors", "IndexProblem": ".errors", "ModelMismatch": ".errors",
+    "index_missing": ".errors", "model_mismatch": ".errors",
     "FORMAT_VERSION": ".index", "indexed_model": ".index",
+    "Recovery": ".recover", "recover_index": ".recover",
     "Question": ".question", "QuestionError": ".question", "detect_language": ".question",
     "prepare_question": ".question",
     "Reader": ".reader", "ReaderError": ".reader", "create_reader": ".reader",
@@ -71,6 +79,7 @@ _WHERE = {
 __all__ = [
     "FORMAT_VERSION",
     "Answer",
+    "CacheDamaged",
     "Duplicate",
     "Engine",
     "EngineSettings",
@@ -87,16 +96,19 @@ __all__ = [
     "Quote",
     "Reader",
     "ReaderError",
+    "Recovery",
     "UpdateReport",
     "VerifyReport",
     "build_index",
     "create_reader",
     "detect_language",
     "has_arabic",
+    "index_missing",
     "indexed_model",
     "model_mismatch",
     "open_view",
     "prepare_question",
+    "recover_index",
     "span_around",
     "stored_articles",
     "update_index",

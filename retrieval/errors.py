@@ -31,6 +31,10 @@ class ModelMismatch(IndexProblem):
     pass
 
 
+class CacheDamaged(IndexProblem):
+    """The embedding cache cannot be used; the message names the file and the remedy."""
+
+
 def index_missing(home: IndexHome) -> IndexMissing:
     """The error for a home without a current index: build one, or, where earlier
     versions are kept, recover the newest of them (``isnad index recover``)."""

@@ -28,6 +28,7 @@ import numpy as np
 from ..corpus.model import Article
 from ..private import private_dir, private_file
 from ..prompts.messages import cli_t
+from .errors import CacheDamaged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -331,10 +332,6 @@ class Catalog:
         rows = self._db.execute("SELECT * FROM sentences WHERE article_id = ? ORDER BY start",
                                 (article_id,))
         return [SentenceRow(*row) for row in rows]
-
-
-class CacheDamaged(RuntimeError):
-    """The embedding cache cannot be used; the message names the file and the remedy."""
 
 
 def _damaged(path: Path, exc: sqlite3.Error) -> CacheDamaged:
