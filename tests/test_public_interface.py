@@ -15,7 +15,7 @@ from isnad.home import IndexHome
 from isnad.retrieval import IndexMissing, open_view
 
 ROOT = Path(__file__).resolve().parents[1]
-STORAGE = {"index", "store", "writer", "verify"}
+STORAGE = {"index", "store", "writer", "verify", "recover"}
 
 
 def test_every_public_name_resolves():
