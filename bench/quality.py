@@ -39,22 +39,9 @@ COLUMNS = ["recall@1", "recall@5", "recall@10", "mrr@10", "gold_article_in_quote
 def distractor_file(folder: Path, passages: int) -> tuple[Path, int]:
     """SaudiNewsNet articles as JSON Lines until they hold ``passages`` passages."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from scale import saudinewsnet, write_jsonl
+    from scale import saudinewsnet_until
 
-    from isnad.corpus.model import Article
-    from isnad.corpus.segment import split_article
-
-    chosen, total = [], 0
-    for record in saudinewsnet():
-        if total >= passages:
-            break
-        text = record["text"].strip()
-        if text:
-            chosen.append(record)
-            total += len(split_article(Article(id=record["id"], text=text))[1])
-    path = folder / "distractors.jsonl"
-    write_jsonl(path, chosen)
-    return path, total
+    return saudinewsnet_until(folder / "distractors.jsonl", passages)
 
 
 def main() -> None:

@@ -63,6 +63,24 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def saudinewsnet_until(path: Path, passages: int) -> tuple[Path, int]:
+    """SaudiNewsNet articles, in archive order, written to ``path`` as JSON Lines until
+    they hold ``passages`` passages (by Isnad's own splitter); the passages written."""
+    from isnad.corpus.model import Article
+    from isnad.corpus.segment import split_article
+
+    chosen, total = [], 0
+    for record in saudinewsnet():
+        if total >= passages:
+            break
+        text = record["text"].strip()
+        if text:
+            chosen.append(record)
+            total += len(split_article(Article(id=record["id"], text=text))[1])
+    write_jsonl(path, chosen)
+    return path, total
+
+
 def isnad(env: dict[str, str], *args: str) -> tuple[float, int, str, str]:
     """Run `isnad ARGS` under GNU time: (wall seconds, peak RSS in KiB, stdout, stderr)."""
     started = time.perf_counter()

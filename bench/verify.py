@@ -51,22 +51,9 @@ DUPLICATE_MARGIN = 1.1
 def export(folder: Path, passages: int) -> tuple[Path, int]:
     """SaudiNewsNet as JSON Lines, in archive order, until ``passages`` passages."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from scale import saudinewsnet, write_jsonl
+    from scale import saudinewsnet_until
 
-    from isnad.corpus.model import Article
-    from isnad.corpus.segment import split_article
-
-    chosen, total = [], 0
-    for record in saudinewsnet():
-        if total >= passages:
-            break
-        text = record["text"].strip()
-        if text:
-            chosen.append(record)
-            total += len(split_article(Article(id=record["id"], text=text))[1])
-    path = folder / "export.jsonl"
-    write_jsonl(path, chosen)
-    return path, total
+    return saudinewsnet_until(folder / "export.jsonl", passages)
 
 
 def random_vectors_for(home: IndexHome, encoder: Encoder, articles: list[Article]) -> int:

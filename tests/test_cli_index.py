@@ -81,15 +81,20 @@ def test_verify_exits_1_with_what_to_do_on_damage(writable_home, cli_env):
     assert segment in result.stderr and "isnad index rebuild" in result.stderr
 
 
-def test_watch_indexes_files_dropped_into_a_folder(writable_home, cli_env, tmp_path):
-    env = env_for(writable_home, cli_env)
-    folder = tmp_path / "dropbox"
+def start_watch(folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`isnad index watch FOLDER` (a new, empty folder) running, past its first look."""
     folder.mkdir()
     watcher = subprocess.Popen([*ISNAD, "index", "watch", str(folder), "--interval", "0.3"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
+    time.sleep(1.0)
+    return watcher
+
+
+def test_watch_indexes_files_dropped_into_a_folder(writable_home, cli_env, tmp_path):
+    folder = tmp_path / "dropbox"
+    watcher = start_watch(folder, env_for(writable_home, cli_env))
     try:
-        time.sleep(1.0)
         # Written under a temporary name, then renamed, as a scraper should.
         partial = folder / "wire.jsonl.tmp"
         partial.write_text(json.dumps(WIRE) + "\n")

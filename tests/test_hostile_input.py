@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_cli import ISNAD, assert_clean_failure, run
-from test_cli_index import WIRE, env_for
+from test_cli_index import WIRE, env_for, start_watch
 
 from isnad.corpus import Article, split_article
 from isnad.retrieval.index import Index, IndexHome
@@ -144,14 +144,9 @@ def test_jsonl_lines_end_at_newline_only_and_line_numbers_are_right(writable_hom
 
 def test_watch_survives_a_bad_line_and_indexes_later_files(writable_home, cli_env,
                                                            tmp_path):
-    env = env_for(writable_home, cli_env)
     folder = tmp_path / "dropbox"
-    folder.mkdir()
-    watcher = subprocess.Popen([*ISNAD, "index", "watch", str(folder), "--interval", "0.3"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    watcher = start_watch(folder, env_for(writable_home, cli_env))
     try:
-        time.sleep(1.0)
         (folder / "first.jsonl").write_text(
             DEEP + "\n" + article_line("wire-1", WIRE["text"]) + "\n", encoding="utf-8")
         wait_for_article(writable_home, "wire-1", watcher)
