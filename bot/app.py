@@ -15,7 +15,7 @@ import re
 import secrets
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -35,6 +35,7 @@ from telegram.request import BaseRequest
 from isnad.app import open_engine
 from isnad.embeddings import EncoderError
 from isnad.prompts.bot import bot_t
+from isnad.redact import shown_url, url_secrets
 from isnad.retrieval import Engine, IndexProblem
 from isnad.settings import Settings
 
@@ -106,23 +107,10 @@ def bot_token(settings: Settings) -> str:
     return token.get_secret_value().strip() if token else ""
 
 
-def url_secrets(url: str | None) -> list[str]:
-    """The password of a base URL such as ``http://user:password@host`` (HTTP basic
-    authentication in front of a Bot API server), as written and decoded."""
-    password = urlsplit(url).password if url else None
-    return [password, unquote(password)] if password else []
-
-
-def shown_url(url: str) -> str:
-    """``url`` as errors may show it: without user name and password."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:  # an IPv6 address
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+def database_secrets(settings: Settings) -> list[str]:
+    """The password in ISNAD_DATABASE_URL (the driver does not log it; nothing else may)."""
+    url = settings.database_url
+    return url_secrets(url.get_secret_value()) if url else []
 
 
 def api_urls(base_url: str) -> tuple[str, str]:
@@ -189,7 +177,7 @@ def build_application(settings: Settings, engine: Engine,
         engine=engine,
         store=store,
         limiter=store.limiter(bot_settings.questions_per_minute),
-        inline_limiter=store.limiter(bot_settings.questions_per_minute * 3),
+        inline_limiter=store.limiter(bot_settings.questions_per_minute * 3, name="inline"),
         executor=ThreadPoolExecutor(bot_settings.workers, thread_name_prefix="isnad-engine"),
     )
 
@@ -264,7 +252,8 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     # server refuses anything without it. A random one is fine: set_webhook tells
     # Telegram the new one at every start.
     secret = (webhook_secret or secrets.token_urlsafe(32)) if webhook_url else None
-    redactor = configure_logging(token, *([secret] if secret else []), *url_secrets(base_url))
+    redactor = configure_logging(token, *([secret] if secret else []), *url_secrets(base_url),
+                                 *database_secrets(settings))
 
     # One loop for the check and for PTB's run_* (which reuses the current loop).
     loop = asyncio.new_event_loop()

@@ -14,7 +14,7 @@ from isnad.settings import Settings
 
 from .config import BotSettings
 from .keyboards import article_key
-from .limits import QuestionLimiter
+from .limits import Limiter
 from .render import CorpusSummary, sources_layout, summarise
 from .store import BotStore
 
@@ -27,9 +27,9 @@ class BotState:
     bot_settings: BotSettings
     engine: Engine
     store: BotStore
-    limiter: QuestionLimiter
+    limiter: Limiter
     #: Inline queries arrive as the user types, several per question: a looser limit.
-    inline_limiter: QuestionLimiter
+    inline_limiter: Limiter
     executor: ThreadPoolExecutor
     reindexing: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: Held while a new index version is opened and swapped in (bot/reload.py).

@@ -537,7 +537,7 @@ def eval_compare(
 
 
 @app.command(epilog=settings_help(*ENGINE, "telegram_bot_token", "telegram_base_url",
-                                  "admin_ids", bot=True))
+                                  "admin_ids", "database_url", bot=True))
 def bot(
     webhook_url: Annotated[str | None, typer.Option(
         envvar="ISNAD_WEBHOOK_URL",

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from isnad.corpus.readers import MAX_ARTICLE_BYTES
+from isnad.database import Database
 from isnad.embeddings.factory import DEFAULT_MODEL
 from isnad.home import IndexHome
 from isnad.prompts.messages import cli_t
@@ -49,6 +50,13 @@ class Settings(BaseSettings):
         default=None, alias="TELEGRAM_BOT_TOKEN", description="the bot's token from @BotFather")
     telegram_base_url: str | None = Field(
         default=None, description="Bot API server root (default: Telegram's)")
+    # A PostgreSQL database shared by several processes (isnad/database.py). Secrets:
+    # the URL may hold a password, so it is never echoed (invalid_setting, repr).
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://USER:PASSWORD@HOST:PORT/DATABASE: keep the bot's state "
+                    "(answers behind buttons, votes, limits) there, shared by every bot "
+                    "process (default: bot.sqlite in ISNAD_HOME)")
     admin_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list,
         description="comma-separated Telegram user ids that may use /stats and /reindex")
@@ -71,6 +79,22 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().strip().partition("://")[0]
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError("expected a URL that starts postgresql://")
+        return SecretStr(value.get_secret_value().strip())
+
+    def database(self) -> Database | None:
+        """The shared database, or None when ISNAD_DATABASE_URL is not set."""
+        if self.database_url is None:
+            return None
+        return Database(self.database_url.get_secret_value())
 
     @cached_property
     def index_home(self) -> IndexHome:
@@ -95,7 +119,7 @@ def invalid_setting(exc: ValidationError) -> str:
     names = list(dict.fromkeys(_variable(exc.title, e["loc"]) for e in errors))
     first = errors[0]
     # A secret is never echoed, even a wrong one: error lines end up in logs.
-    secret = any(word in names[0] for word in ("TOKEN", "SECRET", "PASSWORD"))
+    secret = any(word in names[0] for word in ("TOKEN", "SECRET", "PASSWORD", "DATABASE"))
     value = "" if secret else f" {str(first.get('input'))[:80]!r}"
     more = cli_t("more_bad_settings", names=", ".join(names[1:])) if len(names) > 1 else ""
     return cli_t("bad_setting", name=names[0], value=value, reason=first["msg"], more=more)

@@ -146,6 +146,29 @@ CLI_MESSAGES: dict[str, str] = {
     "cache_damaged": "the embedding cache {path} cannot be used ({reason}): delete it and "
                      "run again (it only saves embedding texts again)",
     "cache_unopenable": "the embedding cache {path} cannot be opened ({reason})",
+    # -- a PostgreSQL database (ISNAD_DATABASE_URL); {url} never shows the password ------
+    "database_driver_missing": "ISNAD_DATABASE_URL is set but the PostgreSQL driver is not "
+                               "installed: pip install 'isnad[postgres]'",
+    "database_bad_url": "{setting} is not a PostgreSQL URL ({reason}); expected "
+                        "postgresql://USER@HOST:PORT/DATABASE",
+    "database_unreachable": "cannot reach the database server at {url} ({reason}): is it "
+                            "running, and is {setting} right?",
+    "database_refused_login": "the database server at {url} refused the login ({reason}): "
+                              "check the user and password in {setting}",
+    "database_missing": "the database in {url} does not exist: create it (createdb) or "
+                        "fix {setting}",
+    "database_lost": "lost the connection to the database at {url} ({reason}); nothing "
+                     "partial was written: run again when the server is back",
+    "database_failed": "the database at {url} refused a statement ({reason}); nothing "
+                       "partial was written",
+    "database_newer_schema": "the database at {url} holds Isnad's {component} in layout "
+                             "{found}, written by a newer Isnad (this one knows {known}): "
+                             "upgrade Isnad",
+    "database_extension_missing": "the database server at {url} has no pgvector extension "
+                                  "({reason}): install pgvector 0.7 or later on the server",
+    "database_extension_privilege": "the database at {url} does not have the pgvector "
+                                    "extension and this user may not create it: run "
+                                    "`CREATE EXTENSION vector;` in it as its owner",
     # -- settings ------------------------------------------------------------------
     "bad_setting": "{name}{value} is not a valid value ({reason}){more}; see the README's "
                    "settings or `isnad COMMAND --help`",

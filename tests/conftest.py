@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pgserver import pg_server, pg_url  # noqa: F401  (fixtures: a real PostgreSQL)
 
 from isnad.app import load_encoder, read_corpus
 from isnad.corpus import bundled_corpus_dir

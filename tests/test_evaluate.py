@@ -271,3 +271,17 @@ def test_eval_help_lists_every_option_and_the_compare_command(module_env):
                    "--report", "compare"):
         assert option in result.stdout
     assert isnad(["eval", "compare", "--help"], module_env).returncode == 0
+
+
+def test_every_bench_result_names_its_model_version_and_date():
+    """A figure without its model, Isnad version and date cannot be compared or trusted
+    later; in quality files each set's report carries them."""
+    results = Path(__file__).resolve().parents[1] / "bench" / "results"
+    files = sorted(results.glob("*.json"))
+    assert files
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        runs = data if isinstance(data, list) else \
+            list(data.values()) if path.name.startswith("quality-") else [data]
+        for run in runs:
+            assert run.get("model") and run.get("isnad_version") and run.get("date"), path.name

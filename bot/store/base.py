@@ -12,19 +12,21 @@
   /stats;
 * per-user question limits (``limiter``).
 
-Each backend is a module of this package (sqlite.py today; a database shared by
-several bot processes next), chosen by factory.py. Handlers only ever see this class.
+Each backend is a module of this package: sqlite.py (one bot process, the default)
+and postgres.py (a database shared by several bot processes), chosen by factory.py.
+Handlers only ever see this class.
 Every call is a quick single-row write or a small read, made from the event loop.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from isnad.retrieval import Quote
 
-from ..limits import QuestionLimiter
+from ..limits import Limiter, QuestionLimiter
 
 #: Questions (with their chat id) are kept this long; their buttons stop working then.
 KEEP_ANSWERS_SECONDS = 30 * 24 * 3600
@@ -55,6 +57,18 @@ class Stats:
     down: int
 
 
+def quotes_json(quotes: list[Quote]) -> str:
+    """How both backends store an answer's quotes: JSON, the characters as they are."""
+    return json.dumps([q.model_dump() for q in quotes], ensure_ascii=False)
+
+
+def stored_answer(token: str, chat_id: int, question: str, language: str,
+                  quotes: str) -> StoredAnswer:
+    """An answer from its stored row (``quotes`` as quotes_json wrote it)."""
+    return StoredAnswer(token, chat_id, question, language,
+                        [Quote.model_validate(q) for q in json.loads(quotes)])
+
+
 class BotStore(ABC):
     """The bot's state. One instance per bot process, used from its event loop."""
 
@@ -68,9 +82,15 @@ class BotStore(ABC):
     def answer(self, token: str) -> StoredAnswer | None:
         """The answer behind ``token``, unless it is older than KEEP_ANSWERS_SECONDS."""
 
-    @abstractmethod
     def add_quotes(self, token: str, quotes: list[Quote]) -> None:
         """Append the quotes "More" showed, so their buttons resolve too."""
+        stored = self.answer(token)
+        if stored is not None:
+            self._replace_quotes(token, quotes_json(stored.quotes + quotes))
+
+    @abstractmethod
+    def _replace_quotes(self, token: str, payload: str) -> None:
+        """Store ``payload`` (quotes_json) as the quotes behind ``token``."""
 
     @abstractmethod
     def purge(self) -> int:
@@ -97,10 +117,11 @@ class BotStore(ABC):
         """Questions, how many were answered, median latency, 👍 and 👎."""
 
     # -- limits -------------------------------------------------------------------------
-    def limiter(self, per_minute: int) -> QuestionLimiter:
-        """A per-user limit of ``per_minute`` questions. Held in this process's memory
-        (a restart forgets it, harmless for a limit measured in seconds); a backend
-        shared by several bot processes returns one that counts across all of them."""
+    def limiter(self, per_minute: int, name: str = "questions") -> Limiter:
+        """A per-user limit of ``per_minute`` questions (``name`` tells two limits
+        apart). Held in this process's memory (a restart forgets it, harmless for a
+        limit measured in seconds); a backend shared by several bot processes returns
+        one that counts across all of them."""
         return QuestionLimiter(per_minute)
 
     @abstractmethod

