@@ -1,7 +1,8 @@
-"""``python -m isnad.bot``: run the bot (the same as ``isnad bot``)."""
+"""``python -m isnad.bot``: run the bot, the same command as ``isnad bot`` (typer's,
+in isnad/cli.py: one set of options, one help, one way errors are shown)."""
 
 import sys
 
-from .app import main
+from isnad.cli import main
 
-sys.exit(main())
+main(["bot", *sys.argv[1:]])

@@ -7,7 +7,6 @@ every log record (PTB and httpx put it in request URLs at DEBUG level).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -287,22 +286,3 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
               + redactor.redact(f"{type(exc).__name__}: {exc}")[:300])
         return 1
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m isnad.bot``: the same options as ``isnad bot``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m isnad.bot",
-        description="Run Isnad's Telegram bot (the token comes from TELEGRAM_BOT_TOKEN).")
-    parser.add_argument("--webhook-url", default=os.environ.get("ISNAD_WEBHOOK_URL"),
-                        help="serve a webhook at this public https URL instead of polling")
-    parser.add_argument("--webhook-secret", default=os.environ.get("ISNAD_WEBHOOK_SECRET"),
-                        help="secret token Telegram sends with each update (default: random)")
-    parser.add_argument("--listen", default="0.0.0.0", help="webhook: address to listen on")
-    parser.add_argument("--port", type=int, default=8443, help="webhook: port to listen on")
-    parser.add_argument("--base-url", default=None,
-                        help="Bot API server root, e.g. http://127.0.0.1:8081 "
-                             "(default: ISNAD_TELEGRAM_BASE_URL or Telegram's)")
-    args = parser.parse_args(argv)
-    return run_bot(Settings(), webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
-                   listen=args.listen, port=args.port, base_url=args.base_url)

@@ -582,10 +582,11 @@ def _utf8_output() -> None:
             stream.reconfigure(encoding="utf-8", errors="replace")
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """The ``isnad`` command (``args``: the arguments, default the command line's)."""
     _utf8_output()
     try:
-        app(prog_name="isnad")
+        app(args=args, prog_name="isnad")
     except UserError as exc:
         _err(str(exc))
         sys.exit(exc.exit_code)
