@@ -161,12 +161,14 @@ class Catalog:
         return json.loads(row[0]) if row else default
 
     # -- writing ------------------------------------------------------------------------
-    def add_article(self, article: Article, minhash: bytes | None, added: str) -> None:
+    def add_article(self, article: Article, content_hash: str, text_hash: str,
+                    minhash: bytes | None, added: str) -> None:
+        """One article row; the writer passes the hashes it decided by
+        (``Article.content_hash()``, ``text_hash(article.text)``)."""
         self._db.execute(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (article.id, article.title, article.source, article.published, article.url,
-             article.text, article.content_hash(), article.origin, text_hash(article.text),
-             minhash, added),
+             article.text, content_hash, article.origin, text_hash, minhash, added),
         )
 
     def remove_article(self, article_id: str) -> Removed | None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from filelock import Timeout
@@ -62,6 +63,17 @@ MAX_DEAD_SHARE = 0.3
 KEEP_GENERATIONS = 2
 
 Pieces = tuple[list[Span], list[Passage]]  # an article's sentences and passages
+
+
+class Queued(NamedTuple):
+    """An article waiting to be embedded, with what deciding about it computed (the
+    hashes are not computed again when it is recorded)."""
+
+    article: Article
+    signature: np.ndarray | None
+    pieces: Pieces
+    content_hash: str
+    text_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,13 +289,13 @@ class _Update:
         self.text_owner: dict[str, str] = {}  # text hash → id, for this batch's articles
         self.signatures = SignatureSet(catalog.minhashes())
         self.builder = SegmentBuilder(segment_name, encoder.dim)
-        self.pending: list[tuple[Article, np.ndarray | None, Pieces]] = []
+        self.pending: list[Queued] = []
         self.cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir,
                                                             encoder.fingerprint()), encoder.dim,
                                     notes=report.warnings)
 
     def remove(self, article_id: str) -> bool:
-        if any(article.id == article_id for article, _, _ in self.pending):
+        if any(queued.article.id == article_id for queued in self.pending):
             self.flush(None)
         removed = self.catalog.remove_article(article_id)
         if removed is None:
@@ -330,7 +342,7 @@ class _Update:
         self.text_owner[digest] = article.id
         if signature is not None:
             self.signatures.add(article.id, signature)
-        self.pending.append((article, signature, pieces))
+        self.pending.append(Queued(article, signature, pieces, content, digest))
         if len(self.pending) >= BATCH_ARTICLES:
             self.flush(bar)
         return True
@@ -344,7 +356,7 @@ class _Update:
         sentence_rows: list[SentenceRow] = []
         passage_texts: list[str] = []
         sentence_texts: list[str] = []
-        for article, _, (sentences, passages) in batch:
+        for article, _, (sentences, passages), _, _ in batch:
             base_sid = self.next_sid
             for span in sentences:
                 sentence_rows.append(SentenceRow(self.next_sid, article.id, span.start,
@@ -368,9 +380,11 @@ class _Update:
         passage_vectors, sentence_vectors = np.split(vectors, [len(passage_texts)])
         self.builder.add([r.pid for r in passage_rows], passage_vectors, passage_texts,
                          [r.sid for r in sentence_rows], sentence_vectors)
-        for article, signature, _ in batch:
-            self.catalog.add_article(article, None if signature is None else
-                                     signature.tobytes(), self.now)
+        for queued in batch:
+            signature = queued.signature
+            self.catalog.add_article(queued.article, queued.content_hash, queued.text_hash,
+                                     None if signature is None else signature.tobytes(),
+                                     self.now)
         self.catalog.add_sentences(sentence_rows)
         self.catalog.add_passages(passage_rows)
 
