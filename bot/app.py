@@ -106,12 +106,6 @@ def bot_token(settings: Settings) -> str:
     return token.get_secret_value().strip() if token else ""
 
 
-def database_secrets(settings: Settings) -> list[str]:
-    """The password in ISNAD_DATABASE_URL (the driver does not log it; nothing else may)."""
-    url = settings.database_url
-    return url_secrets(url.get_secret_value()) if url else []
-
-
 def api_urls(base_url: str) -> tuple[str, str]:
     """PTB's ``base_url``/``base_file_url`` for a Bot API server given by its root
     (``http://127.0.0.1:8081``); a value already ending in ``/bot`` is kept."""
@@ -251,8 +245,9 @@ def run_bot(settings: Settings, webhook_url: str | None = None,
     # server refuses anything without it. A random one is fine: set_webhook tells
     # Telegram the new one at every start.
     secret = (webhook_secret or secrets.token_urlsafe(32)) if webhook_url else None
+    database = settings.database()  # its password, if any, never shows either
     redactor = configure_logging(token, *([secret] if secret else []), *url_secrets(base_url),
-                                 *database_secrets(settings))
+                                 *(database.secrets if database else []))
 
     # One loop for the check and for PTB's run_* (which reuses the current loop).
     loop = asyncio.new_event_loop()
