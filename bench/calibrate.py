@@ -27,8 +27,7 @@ def best_scores(model: str, reader: str = "none") -> tuple[str, list[tuple[float
     from isnad.app import load_encoder, load_reader
     from isnad.evaluate import eval_home, load_dataset
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index
-    from isnad.retrieval.writer import build_index
+    from isnad.retrieval.local import LocalIndex, build_index
     from isnad.settings import Settings
 
     settings = Settings(model=model, reader=reader)
@@ -38,7 +37,7 @@ def best_scores(model: str, reader: str = "none") -> tuple[str, list[tuple[float
     index_home = eval_home(settings, articles, encoder.name)  # shared with `isnad eval`
     if not index_home.exists():
         build_index(index_home, articles, encoder)
-    engine = Engine(Index(index_home), encoder, reader=loaded)
+    engine = Engine(LocalIndex(index_home), encoder, reader=loaded)
     key = encoder.name if loaded is None else f"{encoder.name}+{loaded.name}"
     return key, [(engine.best_similarity(q.question), q.answerable) for q in questions]
 

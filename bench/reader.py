@@ -49,17 +49,17 @@ def held_out_ids() -> set[str]:
 
 def engines(settings, encoder, reader, home, candidates: list[int], weights: list[float]):
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index
+    from isnad.retrieval.local import LocalIndex
 
-    yield "none", Engine(Index(home), encoder)
+    yield "none", Engine(LocalIndex(home), encoder)
     if reader is None:
         return
-    base = Engine(Index(home), encoder, reader=reader)
+    base = Engine(LocalIndex(home), encoder, reader=reader)
     for k in candidates:
         for w in weights:
             tuned = replace(base.settings, reader_candidates=k, reader_weight=w)
             label = f"{reader.name}@{k}" + ("" if w == 1.0 else f"w{w}")
-            yield label, Engine(Index(home), encoder, settings=tuned, reader=reader)
+            yield label, Engine(LocalIndex(home), encoder, settings=tuned, reader=reader)
 
 
 def latency(engine, questions: list[str]) -> dict[str, float]:
@@ -86,7 +86,7 @@ def main() -> None:
 
     from isnad.app import load_encoder, load_reader
     from isnad.evaluate import ask_one, eval_home, figures, load_dataset
-    from isnad.retrieval.writer import build_index
+    from isnad.retrieval.local import build_index
     from isnad.settings import Settings
 
     settings = Settings(model="embeddinggemma", reader=args.reader)

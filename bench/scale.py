@@ -67,7 +67,7 @@ def saudinewsnet_until(path: Path, passages: int) -> tuple[Path, int]:
     """SaudiNewsNet articles, in archive order, written to ``path`` as JSON Lines until
     they hold ``passages`` passages (by Isnad's own splitter); the passages written."""
     from isnad.corpus.model import Article
-    from isnad.corpus.segment import split_article
+    from isnad.corpus.sentences import split_article
 
     chosen, total = [], 0
     for record in saudinewsnet():
@@ -119,9 +119,10 @@ def main() -> None:
 
     from isnad.corpus import read_articles, segment
     from isnad.embeddings import create_encoder
+    from isnad.home import IndexHome
     from isnad.provenance import run_info
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index, IndexHome
+    from isnad.retrieval.local import LocalIndex
     from isnad.settings import Settings
 
     tag = args.model + (f"-{args.limit}" if args.limit else "")
@@ -191,7 +192,7 @@ def main() -> None:
     print(json.dumps(out), flush=True)
 
     # 5. latency on the big index, alone and while an add runs
-    engine = Engine(Index(IndexHome(work / "home")), encoder)
+    engine = Engine(LocalIndex(IndexHome(work / "home")), encoder)
     questions = xquad_questions(120)
     engine.ask(questions[0])
 

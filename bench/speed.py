@@ -55,10 +55,10 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
 def bench_model(model: str) -> dict[str, object]:
     from isnad.app import load_encoder, read_corpus
     from isnad.corpus import bundled_corpus_dir, segment
+    from isnad.home import IndexHome
     from isnad.provenance import run_info
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.index import Index, IndexHome
-    from isnad.retrieval.writer import build_index
+    from isnad.retrieval.local import LocalIndex, build_index
     from isnad.settings import Settings
 
     out: dict[str, object] = run_info(model)  # model, isnad version, date
@@ -84,7 +84,7 @@ def bench_model(model: str) -> dict[str, object]:
             "encoder_texts_per_s": round(len(texts) / encode_s, 2),
             "build_vs_encoder": round(encode_s / report.seconds, 3),
         })
-        engine = Engine(Index(home), encoder)
+        engine = Engine(LocalIndex(home), encoder)
         engine.ask("warm up")
         latencies = []
         for q in questions():

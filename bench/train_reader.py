@@ -94,7 +94,7 @@ def _answer_sentence(context: str, spans: list, answer: dict) -> int | None:
 def read_examples() -> tuple[list[Example], dict[str, list[str]]]:
     """Every question with its paragraph's sentences and the positive's index; and per
     (source, split) the pool of sentences hard negatives may come from."""
-    from isnad.corpus.segment import split_sentences
+    from isnad.corpus.sentences import split_sentences
 
     examples: list[Example] = []
     pools: dict[str, list[str]] = {}
@@ -160,8 +160,8 @@ def add_hard_negatives(examples: list[Example], pools: dict[str, list[str]],
 def _embed_cached(encoder, texts: list[str], what: str) -> np.ndarray:
     """Document vectors through Isnad's own embedding cache (same keys as indexing)."""
 
-    from isnad.retrieval.store import EmbeddingCache
-    from isnad.retrieval.writer import UpdateReport, embed_texts
+    from isnad.retrieval.embedding import EmbeddingCache, embed_texts
+    from isnad.retrieval.reports import UpdateReport
     from isnad.settings import Settings
 
     home = Settings().index_home

@@ -39,7 +39,7 @@ import numpy as np
 if TYPE_CHECKING:
     from isnad.corpus import Article
     from isnad.embeddings import Encoder
-    from isnad.retrieval.index import IndexHome
+    from isnad.home import IndexHome
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "e5-small-q4"  # only its fingerprint and dimension are used: nothing is embedded
@@ -59,8 +59,8 @@ def export(folder: Path, passages: int) -> tuple[Path, int]:
 def random_vectors_for(home: IndexHome, encoder: Encoder, articles: list[Article]) -> int:
     """A random unit vector in the embedding cache for every text the writer will ask
     for (each passage and sentence); returns how many texts."""
-    from isnad.corpus.segment import split_article
-    from isnad.retrieval.store import EmbeddingCache, text_hash
+    from isnad.corpus.sentences import split_article
+    from isnad.retrieval.embedding import EmbeddingCache, text_hash
 
     cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir, encoder.fingerprint()),
                            encoder.dim)
@@ -94,9 +94,8 @@ def timed_cli(home: Path, *args: str) -> tuple[float, str]:
 
 
 def measure(home_dir: Path, articles: list[Article], encoder: Encoder) -> dict[str, object]:
-    from isnad.retrieval.index import IndexHome
-    from isnad.retrieval.verify import verify_index
-    from isnad.retrieval.writer import build_index
+    from isnad.home import IndexHome
+    from isnad.retrieval.local import build_index, verify_index
 
     home = IndexHome(home_dir)
     started = time.perf_counter()

@@ -12,7 +12,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from isnad.app import corpus_paths, load_encoder, read_corpus, update
+from isnad.app import add, corpus_paths, load_encoder, read_corpus
 from isnad.prompts.bot import bot_t
 from isnad.settings import Settings
 
@@ -36,13 +36,12 @@ def reindex(settings: Settings, language: str = "en") -> str:
         logger.warning("reindex skipped %s", problem)
     if not result.articles:
         return bot_t("reindex_empty", language)
-    report = update(settings.index_home, load_encoder(settings, False), add=result.articles,
-                    progress=False)
+    report = add(settings, load_encoder(settings, False), result, progress=False)
     return bot_t("reindex_summary", language, articles=report.articles,
                  passages=report.passages, seconds=f"{report.seconds:.1f}",
                  added=len(report.added), replaced=len(report.replaced),
                  unchanged=len(report.unchanged), duplicates=len(report.duplicates),
-                 skipped=len(result.problems) + len(report.problems))
+                 skipped=len(report.problems))
 
 
 def is_admin(update: Update, state: BotState) -> bool:

@@ -88,6 +88,8 @@ def configure_logging(*secrets: str) -> RedactToken:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=logging.DEBUG if debug else logging.INFO)
     logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
+    # FAISS says which CPU build it loaded, at INFO, when the index first opens.
+    logging.getLogger("faiss.loader").setLevel(logging.DEBUG if debug else logging.WARNING)
     redactor = RedactToken(*secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)

@@ -16,7 +16,7 @@ from contextlib import suppress
 
 from telegram.ext import Application
 
-from isnad.app import engine_over
+from isnad.app import engine_over, storage
 from isnad.retrieval import IndexProblem
 
 from .state import KEY, BotState
@@ -29,7 +29,7 @@ async def reload_if_changed(state: BotState) -> bool:
     """Swap in the current generation if it is not the one the engine reads.
     Returns whether it swapped; a broken new version is logged and the old kept."""
     async with state.swapping:
-        current = await asyncio.to_thread(state.settings.index_home.current_version)
+        current = await asyncio.to_thread(storage(state.settings).current_version)
         if current is None or current == state.engine.version:
             return False
         try:

@@ -1,11 +1,11 @@
-"""Reading, cleaning and segmenting news articles: everything before indexing."""
+"""Reading, cleaning and splitting news articles: everything before indexing."""
 
 from .cleaning import parse_news_text
 from .errors import CorpusError
 from .model import Article, Passage, Problem, Span
 from .outlets import canonical_outlet
 from .readers import ReadResult, bundled_corpus_dir, read_articles
-from .segment import make_passages, split_article, split_sentences
+from .sentences import make_passages, split_article, split_sentences
 
 __all__ = [
     "Article",

@@ -1,7 +1,9 @@
-"""Wiring: settings → encoder → index (built on first use) → engine.
+"""The use cases: what the CLI, the watcher, the bot and evaluation do with an index.
 
-The CLI and the bot both start here, so they always agree on which index and model
-they use.
+Each is one function from settings (and an encoder, where it embeds) to a plain value —
+an ``UpdateReport``, ``VerifyReport``, ``IndexStats``, an ``Engine`` — that callers only
+print, so the CLI and the bot always agree on which index and model they use and on
+what a write reports. Where the index lives is ``storage(settings)``'s choice.
 """
 
 from __future__ import annotations
@@ -15,21 +17,26 @@ from isnad.embeddings import Encoder, canonical_model_name, create_encoder
 from isnad.embeddings.fetch import remove_stale_fetches
 from isnad.retrieval import (
     Engine,
-    IndexHome,
+    IndexStats,
     IndexView,
     Reader,
+    Recovery,
+    Storage,
     UpdateReport,
-    build_index,
+    VerifyReport,
     create_reader,
     index_missing,
-    indexed_model,
     model_mismatch,
-    open_view,
-    update_index,
+    open_storage,
 )
 
 from .progress import say
 from .settings import Settings
+
+
+def storage(settings: Settings) -> Storage:
+    """Where the index lives: the local index under ISNAD_HOME."""
+    return open_storage(settings.index_home)
 
 
 def corpus_paths(settings: Settings, paths: Sequence[Path] = ()) -> list[Path]:
@@ -42,9 +49,15 @@ def refuse_other_model(settings: Settings) -> None:
     differ mean fingerprints that differ; a same-named model whose settings changed is
     caught by the full fingerprint check once it is loaded."""
     configured = canonical_model_name(settings.model)
-    indexed = indexed_model(settings.index_home)
+    indexed = storage(settings).indexed_model()
     if indexed is not None and indexed != configured:
         raise model_mismatch(indexed, configured)
+
+
+def other_indexed_model(settings: Settings) -> str | None:
+    """The model the index was built with, where it is not the configured one."""
+    indexed = storage(settings).indexed_model()
+    return None if indexed in (None, canonical_model_name(settings.model)) else indexed
 
 
 def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
@@ -55,59 +68,113 @@ def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
     return create_encoder(name, models_dir, progress=progress)
 
 
+def load_reader(settings: Settings, encoder: Encoder) -> Reader | None:
+    return create_reader(settings.reader, encoder)
+
+
 def read_corpus(paths: Sequence[Path], max_bytes: int | None = None) -> ReadResult:
-    """The articles in ``paths``; ``max_bytes`` defaults to ISNAD_MAX_ARTICLE_BYTES (the
-    bot's /reindex reads with the setting in force without passing it)."""
+    """The articles in ``paths``; ``max_bytes`` defaults to ISNAD_MAX_ARTICLE_BYTES."""
     if max_bytes is None:
         max_bytes = Settings().max_article_bytes
     return read_articles(paths, max_bytes)
 
 
-def build(home: IndexHome, articles: Sequence[Article], encoder: Encoder,
+# -- writing --------------------------------------------------------------------------
+def add(settings: Settings, encoder: Encoder, read: ReadResult,
+        progress: bool = True) -> UpdateReport:
+    """Add the new and changed articles of ``read``; the report's problems are every
+    input not indexed, the unreadable files first."""
+    report = storage(settings).update(encoder, add=read.articles, progress=progress,
+                                      total=len(read.articles))
+    report.problems[:0] = read.problems
+    return report
+
+
+def build(settings: Settings, encoder: Encoder, read: ReadResult,
           progress: bool = True) -> UpdateReport:
-    return build_index(home, articles, encoder, progress=progress)
+    """A fresh index of ``read``'s articles alone, made current."""
+    report = storage(settings).update(encoder, add=read.articles, fresh=True,
+                                      progress=progress, total=len(read.articles))
+    report.problems[:0] = read.problems
+    return report
 
 
-def update(home: IndexHome, encoder: Encoder, add: Sequence[Article] = (),
-           remove: Sequence[str] = (), progress: bool = True) -> UpdateReport:
-    return update_index(home, encoder, add=add, remove=remove, progress=progress,
-                        total=len(add))
+def stored_articles(settings: Settings) -> list[Article]:
+    """The indexed articles with their text, whatever version of Isnad stored them."""
+    return storage(settings).stored_articles()
 
 
+def rebuild(settings: Settings, encoder: Encoder, articles: Sequence[Article],
+            progress: bool = True) -> UpdateReport:
+    """``articles`` (the stored ones) indexed again from scratch, e.g. with another
+    model."""
+    return storage(settings).update(encoder, add=articles, fresh=True, progress=progress,
+                                    total=len(articles))
+
+
+def remove(settings: Settings, encoder: Encoder, article_ids: Sequence[str]) -> UpdateReport:
+    return storage(settings).update(encoder, remove=article_ids, progress=False)
+
+
+# -- checking and repairing -----------------------------------------------------------
+def status(settings: Settings) -> IndexStats:
+    view = read_index(settings)
+    try:
+        return view.stats()
+    finally:
+        view.close()
+
+
+def verify(settings: Settings, skip_model: bool = False) -> VerifyReport:
+    """Every problem of the current index; unless ``skip_model``, also whether the
+    configured model built it (another model's name answers that without loading it)."""
+    other = other_indexed_model(settings)
+    load = not skip_model and other is None
+    report = storage(settings).verify(load_encoder(settings, progress=False) if load else None)
+    if other is not None and not skip_model and not report.missing:
+        configured = canonical_model_name(settings.model)
+        report.problems.insert(0, f"model: {model_mismatch(other, configured)}")
+    return report
+
+
+def recover(settings: Settings) -> tuple[Recovery, int | None]:
+    """Point the index back at its newest complete kept version; with the number of
+    articles it holds when it changed."""
+    recovery = storage(settings).recover()
+    return recovery, status(settings).articles if recovery.changed else None
+
+
+# -- reading --------------------------------------------------------------------------
 def open_engine(settings: Settings, progress: bool = True) -> Engine:
     """The engine over the current index; on first use, build it from the configured
     corpus (the bundled articles by default) so a new user gets an answer at once."""
     refuse_other_model(settings)
-    home = settings.index_home
-    if home.orphaned():
+    where = storage(settings)
+    if where.orphaned():
         # Building the default corpus here would replace the kept generations and,
         # two writes later, delete them: the user recovers them instead.
-        raise index_missing(home)
+        raise index_missing(settings.index_home)
     encoder = load_encoder(settings, progress)
-    if not home.exists():
+    if not where.exists():
         paths = corpus_paths(settings)
         if progress:
             print(f"first use: indexing {', '.join(map(str, paths))} with {encoder.name} "
-                  f"into {home.root}", file=sys.stderr)
+                  f"into {settings.index_home.root}", file=sys.stderr)
         result = read_corpus(paths, settings.max_article_bytes)
         for problem in result.problems:
             print(f"skipped {problem}", file=sys.stderr)
-        build(home, result.articles, encoder, progress)
+        build(settings, encoder, result, progress)
     return engine_over(settings, encoder, load_reader(settings, encoder))
-
-
-def load_reader(settings: Settings, encoder: Encoder) -> Reader | None:
-    return create_reader(settings.reader, encoder)
 
 
 def engine_over(settings: Settings, encoder: Encoder, reader: Reader | None = None) -> Engine:
     """An engine over the current index version, with an encoder (and reader) already
     loaded (the bot reuses its own when it follows a new version)."""
-    return Engine.open(settings.index_home, encoder, reader=reader,
-                       max_question_chars=settings.max_question_chars)
+    return Engine(storage(settings).open(), encoder, reader=reader,
+                  max_question_chars=settings.max_question_chars)
 
 
 def read_index(settings: Settings) -> IndexView:
     """The current index version, to list its articles and figures: no model is loaded,
     and none is built when there is no index (IndexMissing says how to make one)."""
-    return open_view(settings.index_home)
+    return IndexView(storage(settings).open())

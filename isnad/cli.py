@@ -33,11 +33,7 @@ from isnad.retrieval import (
     QuestionError,
     ReaderError,
     UpdateReport,
-    indexed_model,
     prepare_question,
-    recover_index,
-    stored_articles,
-    verify_index,
 )
 
 from . import __version__
@@ -189,20 +185,7 @@ def chat(top: TopOption = None) -> None:
 def _print_update(report: UpdateReport, model: str, as_json: bool = False) -> None:
     """What a write did, one line per article that was not simply indexed."""
     if as_json:
-        typer.echo(json.dumps({
-            "added": report.added, "replaced": report.replaced,
-            "unchanged": len(report.unchanged), "removed": report.removed,
-            "not_found": report.not_found,
-            "duplicates": [{"id": d.article_id, "kept": d.kept, "similarity": d.similarity}
-                           for d in report.duplicates],
-            "problems": [str(p) for p in report.problems],
-            "warnings": report.warnings,
-            "articles": report.articles, "passages": report.passages,
-            "embedded": report.embedded, "cached": report.cached,
-            "seconds": round(report.seconds, 3),
-            "encode_seconds": round(report.encode_seconds, 3),
-            "generation": report.generation,
-        }, ensure_ascii=False))
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return
     for warning in report.warnings:
         _err(f"warning: {warning}")
@@ -248,8 +231,7 @@ def index_build(
     sources = wiring.corpus_paths(settings, paths or [])
     result = _read_or_fail(sources, settings)
     encoder = wiring.load_encoder(settings)
-    report = wiring.build(settings.index_home, result.articles, encoder)
-    report.problems[:0] = result.problems
+    report = wiring.build(settings, encoder, result)
     _print_update(report, encoder.name)
     if report.problems:
         raise typer.Exit(1)
@@ -267,9 +249,7 @@ def index_add(
     result = _read_or_fail(paths, settings)
     wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
-    report = wiring.update(settings.index_home, encoder, add=result.articles,
-                           progress=not as_json)
-    report.problems[:0] = result.problems
+    report = wiring.add(settings, encoder, result, progress=not as_json)
     _print_update(report, encoder.name, as_json)
     if report.problems:
         raise typer.Exit(1)
@@ -283,7 +263,7 @@ def index_remove(
     settings = _settings()
     wiring.refuse_other_model(settings)
     encoder = wiring.load_encoder(settings)
-    report = wiring.update(settings.index_home, encoder, remove=article_ids, progress=False)
+    report = wiring.remove(settings, encoder, article_ids)
     _print_update(report, encoder.name)
     if report.not_found:
         raise typer.Exit(1)
@@ -294,9 +274,9 @@ def index_rebuild() -> None:
     """Index the stored articles again from scratch, e.g. after changing ISNAD_MODEL
     (vectors already in the cache for that model are reused)."""
     settings = _settings()
-    articles = stored_articles(settings.index_home)
+    articles = wiring.stored_articles(settings)  # before a model loads: none, if no index
     encoder = wiring.load_encoder(settings)
-    report = wiring.build(settings.index_home, articles, encoder)
+    report = wiring.rebuild(settings, encoder, articles)
     _print_update(report, encoder.name)
 
 
@@ -304,7 +284,7 @@ def index_rebuild() -> None:
 def index_status(as_json: JsonOption = False) -> None:
     """Articles, passages, model, last change and size on disk of the current index: a
     table on a terminal, `key: value` lines (size in bytes) when piped, or JSON."""
-    stats = wiring.read_index(_settings()).stats()
+    stats = wiring.status(_settings())
     status = stats.to_dict()
     if as_json:
         typer.echo(json.dumps(status, ensure_ascii=False))
@@ -325,17 +305,7 @@ def index_verify(
 ) -> None:
     """Check that every vector has its catalog row and back, that all files load, and
     that the index was built with the configured model. Exit 1 on damage."""
-    settings = _settings()
-    configured = canonical_model_name(settings.model)
-    indexed = indexed_model(settings.index_home)
-    other_model = indexed is not None and indexed != configured
-    # Another model's name already answers the model question: nothing to load.
-    encoder = None if skip_model or other_model else wiring.load_encoder(settings,
-                                                                       progress=False)
-    report = verify_index(settings.index_home, encoder)
-    if other_model and not skip_model:
-        report.problems.insert(0, f"model: the index was built with {indexed!r}, the "
-                                  f"configured model is {configured!r}")
+    report = wiring.verify(_settings(), skip_model)
     if report.ok:
         typer.echo(f"ok: {report.articles} articles, {report.passages} passages, "
                    f"{report.sentences} sentences in {report.segments} segments "
@@ -343,15 +313,11 @@ def index_verify(
         return
     for problem in report.problems:
         _err(problem)
-    if report.missing:  # the one problem already says what to run
-        raise typer.Exit(1)
-    model_only = all(p.startswith("model:") for p in report.problems)
-    _err("to repair: " + ("`isnad index rebuild` (or set ISNAD_MODEL to the index's model)"
-                          if model_only else
-                          "`isnad index rebuild` re-indexes the stored articles; if the "
-                          "catalog itself is unreadable, `isnad index build PATH` from the "
-                          "source files, or `isnad index recover` to go back to the newest "
-                          "complete earlier version"))
+    if not (report.missing or report.model_only):  # those problems say what to run
+        _err("to repair: `isnad index rebuild` re-indexes the stored articles; if the "
+             "catalog itself is unreadable, `isnad index build PATH` from the source "
+             "files, or `isnad index recover` to go back to the newest complete earlier "
+             "version")
     raise typer.Exit(1)
 
 
@@ -361,16 +327,10 @@ def index_recover() -> None:
     link was deleted, or points at a removed or damaged version (a write keeps the
     version before the current one). Nothing is embedded; exit 1 if no kept version
     is complete."""
-    settings = _settings()
-    recovery = recover_index(settings.index_home)
+    recovery, articles = wiring.recover(_settings())
     if not recovery.changed:
         typer.echo(cli_t("recover_not_needed", generation=recovery.generation))
         return
-    view = wiring.read_index(settings)
-    try:
-        articles = view.stats().articles
-    finally:
-        view.close()
     typer.echo(cli_t("recovered", generation=recovery.generation, articles=articles,
                      previous=recovery.previous or "missing"))
 
@@ -396,7 +356,7 @@ def index_watch(
 
 def _open_index() -> IndexView:
     settings = _settings()
-    if not settings.index_home.exists():
+    if not wiring.storage(settings).exists():
         wiring.open_engine(settings)  # first use: build the default corpus
     return wiring.read_index(settings)
 
@@ -567,8 +527,8 @@ def models() -> None:
         typer.echo(f"{'*' if name == in_use else ' '} {name:18} {description}")
     if in_use not in KNOWN_MODELS:
         typer.echo(f"* {in_use:18} (ISNAD_MODEL: a sentence-transformers hub name or folder)")
-    indexed = indexed_model(settings.index_home)
-    if indexed is not None and indexed != in_use:
+    indexed = wiring.other_indexed_model(settings)
+    if indexed is not None:
         typer.echo(f"The index in {settings.index_home.root} was built with {indexed}: "
                    f"`ISNAD_MODEL={in_use} isnad index rebuild` to use {in_use}.")
 

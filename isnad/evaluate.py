@@ -34,7 +34,7 @@ from typing import Any
 from tqdm import tqdm
 
 from isnad.corpus import Article, bundled_corpus_dir, read_articles
-from isnad.retrieval import FORMAT_VERSION, Engine, IndexHome, build_index
+from isnad.retrieval import Engine, IndexHome, open_storage
 
 from . import app as wiring
 from .errors import UserError
@@ -121,7 +121,8 @@ def eval_home(settings: Settings, articles: list[Article], model: str) -> IndexH
         digest.update(a.content_hash().encode())
     # The on-disk format is part of the key: an evaluation index is a cache, and one
     # written by an older isnad is simply built again beside it.
-    digest.update(f"{model}/format{FORMAT_VERSION}".encode())
+    layout = open_storage(settings.index_home).format_version
+    digest.update(f"{model}/format{layout}".encode())
     return IndexHome(settings.home / "eval" / digest.hexdigest()[:16],
                      shared_cache=settings.index_home.cache_dir)
 
@@ -145,16 +146,16 @@ def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: 
     if limit:
         questions = questions[:limit]
     encoder = wiring.load_encoder(settings)
-    home = eval_home(settings, articles, encoder.name)
+    storage = open_storage(eval_home(settings, articles, encoder.name))
     index_seconds = None
-    if not home.exists():
+    if not storage.exists():
         print(f"indexing the {len(articles)} articles of this set with {encoder.name} "
               "(once; later runs reuse the index)", file=sys.stderr)
-        built = build_index(home, articles, encoder)
+        built = storage.update(encoder, add=articles, fresh=True, total=len(articles))
         index_seconds = round(built.seconds, 1)
         print(f"indexed {built.articles} articles in {built.seconds:.1f} s", file=sys.stderr)
-    engine = Engine.open(home, encoder, reader=wiring.load_reader(settings, encoder),
-                         max_question_chars=settings.max_question_chars)
+    engine = Engine(storage.open(), encoder, reader=wiring.load_reader(settings, encoder),
+                    max_question_chars=settings.max_question_chars)
     asking = time.perf_counter()
     rows = [ask_one(engine, q, top)
             for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr, disable=None)]

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from isnad.corpus import Problem, read_articles
+from isnad.corpus import Problem
 from isnad.corpus.files import files_in
 from isnad.embeddings import Encoder
 from isnad.prompts.messages import cli_t
@@ -89,15 +89,14 @@ def watch_folder(settings: Settings, encoder: Encoder, folder: Path, interval: f
 
 def index_files(settings: Settings, encoder: Encoder, scanner: FolderScanner,
                 paths: list[Path], echo: Callable[[str], None]) -> None:
-    result = read_articles(paths, settings.max_article_bytes)
-    for problem in result.problems:
+    result = wiring.read_corpus(paths, settings.max_article_bytes)
+    for problem in result.problems:  # at once: the write may fail or wait a scan
         echo(f"skipped {problem}")
     if not result.articles:
         scanner.mark_done(paths)
         return
     try:
-        report = wiring.update(settings.index_home, encoder, add=result.articles,
-                               progress=False)
+        report = wiring.add(settings, encoder, result, progress=False)
     except IndexBusy:
         echo("another process is writing the index; trying again at the next scan")
         return
@@ -113,7 +112,7 @@ def index_files(settings: Settings, encoder: Encoder, scanner: FolderScanner,
         echo(f"warning: {warning}")
     for duplicate in report.duplicates:
         echo(f"duplicate {duplicate}")
-    for problem in report.problems:
+    for problem in report.problems[len(result.problems):]:  # the writer's own
         echo(f"skipped {problem}")
     stamp = time.strftime("%H:%M:%S")
     if report.changed:

@@ -133,6 +133,25 @@ CLI_MESSAGES: dict[str, str] = {
                       "missing or points at a removed version) but keeps earlier versions in "
                       "{generations}: `isnad index recover` switches back to the newest "
                       "complete one (`isnad index build PATH` starts over instead)",
+    "index_damaged": "the index in {generation} is damaged ({reason}): rebuild it with "
+                     "`isnad index rebuild` (from the stored articles), `isnad index "
+                     "recover` (back to the newest complete earlier version) or `isnad "
+                     "index build PATH` (from the source files)",
+    "index_older_format": "the index in {generation} was made by an older isnad (format "
+                          "{found}, this one reads {known}): convert it with `isnad index "
+                          "rebuild`",
+    "index_newer_format": "the index in {generation} was made by a newer isnad (format "
+                          "{found}, this one reads {known}): upgrade isnad, or rebuild it "
+                          "with `isnad index rebuild`",
+    "model_mismatch": "the index was built with model {indexed!r}, not {configured!r} "
+                      "(ISNAD_MODEL): set ISNAD_MODEL={indexed}, or rebuild the index for "
+                      "{configured} with `ISNAD_MODEL={configured} isnad index rebuild`",
+    "model_settings_changed": "the index was built with model {indexed!r} under other "
+                              "settings ({stored}), not those it has now ({configured}): "
+                              "rebuild it with `isnad index rebuild`",
+    "stored_articles_unreadable": "the articles stored in {generation} cannot be read "
+                                  "({reason}): build from the source files with `isnad "
+                                  "index build PATH`",
     "index_busy": "another isnad process is writing the index in {index}; try again when it "
                   "has finished",
     "nothing_to_recover": "no kept version in {generations} is complete: build the index "

@@ -1,23 +1,21 @@
-"""Retrieval: questions in, verbatim quotes out, over an index kept on disk.
+"""Retrieval: questions in, verbatim quotes out, over an index behind one storage seam.
 
 This package's names are its public interface; code outside ``retrieval/`` (the CLI,
-the chat, the bot, evaluation) imports them from here and never reaches into the
-storage modules (``index``, ``store``, ``writer``, ``verify``), so the way an index
-is stored can change behind them.
+the chat, the bot, evaluation) imports them from here and never reaches into a
+backend (``local/``: FAISS + SQLite files), so the way an index is stored can change
+behind them.
 
-Reading — ``Engine`` answers questions from one index version and, as an
-``IndexView``, lists its articles (``articles``, ``article``), its figures
-(``stats`` → ``IndexStats``), its ``version`` and ``model``, and the stored sentence
-offsets around a quote (``sentence_spans``, ``context_span``). ``Engine.open`` and
-``open_view`` (no model needed) open the current version under an ``IndexHome``;
-``indexed_model`` reads only which model built it.
+Storage — ``open_storage(home, backend)`` gives a ``Storage``: where an index lives.
+It opens the current version for reading (a ``StoredIndex``), writes a new one
+(``update`` → ``UpdateReport``), reads the stored articles back, verifies
+(``VerifyReport``) and recovers (``Recovery``); ``indexed_model`` says which model
+built it without loading one.
 
-Writing — ``build_index`` (a fresh index), ``update_index`` (add, replace, remove
-articles as one new version), ``stored_articles`` (what ``index rebuild`` re-reads),
-each returning an ``UpdateReport``; ``verify_index`` → ``VerifyReport``.
-
-Repair — ``recover_index`` points ``current`` back at the newest complete kept
-version (``Recovery`` says which).
+Reading — ``Engine`` answers questions from one version; as an ``IndexView`` it also
+lists its articles (``articles``, ``article``), its figures (``stats`` →
+``IndexStats``), its ``version`` and ``model``, and the stored sentence offsets around
+a quote (``sentence_spans``, ``context_span``). ``Engine.open`` and ``open_view`` (no
+model needed) open the local index under an ``IndexHome``.
 
 Problems a user can act on derive from ``IndexProblem`` (``IndexMissing``,
 ``IndexDamaged``, ``IndexBusy``, ``ModelMismatch``, ``CacheDamaged``); questions that
@@ -47,13 +45,11 @@ if TYPE_CHECKING:
         index_missing,
         model_mismatch,
     )
-    from .index import FORMAT_VERSION, indexed_model
     from .question import Question, QuestionError, detect_language, prepare_question
     from .reader import Reader, ReaderError, create_reader
-    from .recover import Recovery, recover_index
-    from .verify import VerifyReport, verify_index
-    from .view import IndexStats, IndexView, open_view
-    from .writer import Duplicate, UpdateReport, build_index, stored_articles, update_index
+    from .reports import Duplicate, Recovery, UpdateReport, VerifyReport
+    from .storage import IndexStats, Storage, StoredIndex, open_storage
+    from .view import IndexView, open_view
 
 #: name → the module (relative to this package) it lives in.
 _WHERE = {
@@ -65,19 +61,17 @@ _WHERE = {
     "CacheDamaged": ".errors", "IndexBusy": ".errors", "IndexDamaged": ".errors",
     "IndexMissing": ".errors", "IndexProblem": ".errors", "ModelMismatch": ".errors",
     "index_missing": ".errors", "model_mismatch": ".errors",
-    "FORMAT_VERSION": ".index", "indexed_model": ".index",
-    "Recovery": ".recover", "recover_index": ".recover",
     "Question": ".question", "QuestionError": ".question", "detect_language": ".question",
     "prepare_question": ".question",
     "Reader": ".reader", "ReaderError": ".reader", "create_reader": ".reader",
-    "VerifyReport": ".verify", "verify_index": ".verify",
-    "IndexStats": ".view", "IndexView": ".view", "open_view": ".view",
-    "Duplicate": ".writer", "UpdateReport": ".writer", "build_index": ".writer",
-    "stored_articles": ".writer", "update_index": ".writer",
+    "Duplicate": ".reports", "Recovery": ".reports", "UpdateReport": ".reports",
+    "VerifyReport": ".reports",
+    "IndexStats": ".storage", "Storage": ".storage", "StoredIndex": ".storage",
+    "open_storage": ".storage",
+    "IndexView": ".view", "open_view": ".view",
 }
 
 __all__ = [
-    "FORMAT_VERSION",
     "Answer",
     "CacheDamaged",
     "Duplicate",
@@ -97,22 +91,19 @@ __all__ = [
     "Reader",
     "ReaderError",
     "Recovery",
+    "Storage",
+    "StoredIndex",
     "UpdateReport",
     "VerifyReport",
-    "build_index",
     "create_reader",
     "detect_language",
     "has_arabic",
     "index_missing",
-    "indexed_model",
     "model_mismatch",
+    "open_storage",
     "open_view",
     "prepare_question",
-    "recover_index",
     "span_around",
-    "stored_articles",
-    "update_index",
-    "verify_index",
 ]
 
 

@@ -1,6 +1,6 @@
 """The sentences around a quote, by the sentence offsets the index stored.
 
-The index split each article into sentences once (corpus/segment.py); a quote is one
+The index split each article into sentences once (corpus/sentences.py); a quote is one
 or more of them. Its context is the same split read further: the ``n`` stored
 sentences before it and after it, so context and quotes always agree on where a
 sentence ends, and the context is one exact span of the article's text. The CLI's

@@ -27,10 +27,9 @@ from .answer import Answer, Quote
 from .arabic import fold, has_arabic, terms
 from .calibration import load_calibration
 from .fusion import reciprocal_rank_fusion
-from .index import Index
 from .question import Question, prepare_question
 from .reader import Reader
-from .store import PassageRow, SentenceRow
+from .storage import PassageRow, SentenceRow, StoredIndex, open_storage
 from .view import IndexView
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ class Engine(IndexView):
     """Answers questions from one index version; as an ``IndexView`` it also lists that
     version's articles and figures, so callers read everything through it."""
 
-    def __init__(self, index: Index, encoder: Encoder,
+    def __init__(self, index: StoredIndex, encoder: Encoder,
                  settings: EngineSettings | None = None, max_question_chars: int = 1000,
                  reader: Reader | None = None) -> None:
         index.check_model(encoder)
@@ -109,9 +108,10 @@ class Engine(IndexView):
     @classmethod
     def open(cls, home: IndexHome, encoder: Encoder, reader: Reader | None = None,
              max_question_chars: int = 1000) -> Engine:
-        """An engine over the current index version under ``home`` (ModelMismatch when
-        it was built with another model)."""
-        return cls(Index(home), encoder, reader=reader, max_question_chars=max_question_chars)
+        """An engine over the current version of the local index under ``home``
+        (ModelMismatch when it was built with another model)."""
+        return cls(open_storage(home).open(), encoder, reader=reader,
+                   max_question_chars=max_question_chars)
 
     # -- public -------------------------------------------------------------------------
     def ask(self, raw_question: str, top: int = 3) -> Answer:
@@ -213,7 +213,7 @@ class Engine(IndexView):
 
     def _article_ranking(self, ranked: list[tuple[int, float]], k: int) -> list[str]:
         """Article ids in the order their best passage ranks."""
-        rows = self.index.catalog.passages([pid for pid, _ in ranked])
+        rows = self.index.passages([pid for pid, _ in ranked])
         seen: list[str] = []
         for pid, _ in ranked:
             row = rows.get(pid)
@@ -231,31 +231,30 @@ class Engine(IndexView):
         diluted by its neighbours, ranks low). Each is scored by its own similarity,
         its best passage's, and the share of the question's terms it contains."""
         s = self.settings
-        catalog = self.index.catalog
+        index = self.index
         top = [pid for pid, _ in ranked[: s.passages]]
-        rows = catalog.passages(top)
+        rows = index.passages(top)
         passages: dict[int, PassageRow] = {pid: rows[pid] for pid in top if pid in rows}
         sentences: dict[int, SentenceRow] = {}
         for row in passages.values():
-            for sentence in catalog.sentences_between(row.first_sid, row.last_sid):
+            for sentence in index.sentences_between(row.first_sid, row.last_sid):
                 sentences[sentence.sid] = sentence
-        near = [sid for sid, _ in self.index.dense_sentences(query.vector,
-                                                             s.sentence_candidates)]
-        for sid, sentence in catalog.sentences([x for x in near if x not in sentences]).items():
+        near = [sid for sid, _ in index.dense_sentences(query.vector, s.sentence_candidates)]
+        for sid, sentence in index.sentences([x for x in near if x not in sentences]).items():
             sentences[sid] = sentence
-            for row in catalog.passages_containing(sentence):
+            for row in index.passages_containing(sentence):
                 passages.setdefault(row.pid, row)
         if not sentences:
             return []
         passage_list = list(passages.values())
-        passage_scores = self.index.passage_vectors(passage_list) @ query.vector
+        passage_scores = index.passage_vectors(passage_list) @ query.vector
         best_passage: dict[int, float] = {}
         for row, p_score in zip(passage_list, passage_scores, strict=True):
             for sid in range(row.first_sid, row.last_sid + 1):
                 if sid in sentences:
                     best_passage[sid] = max(best_passage.get(sid, -1.0), float(p_score))
         ordered = list(sentences.values())
-        dense = self.index.sentence_vectors(ordered) @ query.vector
+        dense = index.sentence_vectors(ordered) @ query.vector
         query_terms = set(query.terms)
         candidates = []
         for sentence, d in zip(ordered, dense, strict=True):

@@ -1,11 +1,14 @@
 """Index problems a user can act on; each message says how.
 
-Apart from index.py so that callers (the CLI, the bot) and every part of the index
-(reading, writing, verifying) share them without importing one another.
+Apart from the storage backends so that callers (the CLI, the bot) and every part of
+an index (reading, writing, verifying) share them without importing one another.
 """
 
 from __future__ import annotations
 
+import json
+
+from ..embeddings.base import Encoder
 from ..home import IndexHome
 from ..prompts.messages import cli_t
 
@@ -45,7 +48,18 @@ def index_missing(home: IndexHome) -> IndexMissing:
 
 
 def model_mismatch(indexed: str, configured: str) -> ModelMismatch:
-    return ModelMismatch(
-        f"the index was built with model {indexed!r}, not {configured!r} (ISNAD_MODEL): "
-        f"set ISNAD_MODEL={indexed}, or rebuild the index for {configured} with "
-        f"`ISNAD_MODEL={configured} isnad index rebuild`")
+    """The error for an index built with another model than the configured one."""
+    return ModelMismatch(cli_t("model_mismatch", indexed=indexed, configured=configured))
+
+
+def check_model(indexed: str, fingerprint: object, encoder: Encoder) -> None:
+    """ModelMismatch unless ``encoder`` is the model an index was built with, under the
+    same settings (``fingerprint``, which the index stores)."""
+    if encoder.fingerprint() == fingerprint:
+        return
+    if indexed != encoder.name:
+        raise model_mismatch(indexed, encoder.name)
+    raise ModelMismatch(cli_t(
+        "model_settings_changed", indexed=indexed,
+        stored=json.dumps(fingerprint, ensure_ascii=False)[:200],
+        configured=json.dumps(encoder.fingerprint(), ensure_ascii=False)[:200]))

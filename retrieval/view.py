@@ -4,37 +4,17 @@ The CLI, the chat and the bot need the articles (a list, one with its text), a f
 figures about the index, which version they read, and the stored sentence offsets
 around a quote. They get them here, as plain values (``Article``, ``IndexStats``,
 offsets), never as catalog rows: how a version is stored (SQLite and FAISS files
-today) can change behind this class without a caller noticing. ``Engine`` is an
+today, see storage.py) can change behind this class without a caller noticing. ``Engine`` is an
 ``IndexView`` that can also answer questions; ``open_view`` reads an index without
 loading any model (``isnad articles``, ``isnad index status``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from ..corpus.model import Article
 from ..home import IndexHome
 from .context import span_around
-from .index import Index
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    """Figures about one index version, as ``isnad index status`` shows them."""
-
-    articles: int
-    passages: int
-    sentences: int
-    model: str
-    updated: str | None  # when a write last changed it (ISO 8601 with the UTC offset)
-    bytes: int  # its catalog and the segments it uses, on disk
-    segments: int
-    path: str  # the version's folder
-
-    def to_dict(self) -> dict[str, object]:
-        """The figures in the order ``isnad index status`` prints them."""
-        return asdict(self)
+from .storage import IndexStats, StoredIndex, open_storage
 
 
 class IndexView:
@@ -42,7 +22,7 @@ class IndexView:
     reading that version after a writer publishes a newer one (``version`` says which;
     ``IndexHome.current_version`` which one is current)."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: StoredIndex) -> None:
         self.index = index
         self._articles: dict[str, Article] = {}
         self._listing: list[Article] | None = None
@@ -50,7 +30,7 @@ class IndexView:
     @property
     def version(self) -> str:
         """The name of the version this view reads."""
-        return self.index.generation.name
+        return self.index.version
 
     @property
     def model(self) -> str:
@@ -61,13 +41,13 @@ class IndexView:
         """The articles, by id, without their text (``article`` has it): listed once per
         view, since a version never changes."""
         if self._listing is None:
-            self._listing = self.index.catalog.articles()
+            self._listing = self.index.articles()
         return list(self._listing)
 
     def article(self, article_id: str) -> Article | None:
         """One article with its text (the text every quote is cut from), or None."""
         if article_id not in self._articles:
-            found = self.index.catalog.article(article_id)
+            found = self.index.article(article_id)
             if found is None:
                 return None
             self._articles[article_id] = found
@@ -76,7 +56,7 @@ class IndexView:
     def sentence_spans(self, article_id: str) -> list[tuple[int, int]]:
         """(start, end) of each sentence of an article as the index split it, in text
         order; empty for an unknown article."""
-        return self.index.catalog.sentence_spans(article_id)
+        return self.index.sentence_spans(article_id)
 
     def context_span(self, article_id: str, start: int, end: int,
                      sentences: int = 1) -> tuple[int, int]:
@@ -85,20 +65,13 @@ class IndexView:
         return span_around(self.sentence_spans(article_id), start, end, sentences)
 
     def stats(self) -> IndexStats:
-        catalog = self.index.catalog
-        updated = catalog.meta("updated")
-        return IndexStats(
-            articles=catalog.count("articles"), passages=catalog.count("passages"),
-            sentences=catalog.count("sentences"), model=self.model,
-            updated=None if updated is None else str(updated),
-            bytes=self.index.size_on_disk(), segments=len(self.index.segments),
-            path=str(self.index.generation))
+        return self.index.stats()
 
     def close(self) -> None:
         self.index.close()
 
 
 def open_view(home: IndexHome) -> IndexView:
-    """The current version under ``home``, for reading alone (IndexMissing when there is
-    none, IndexDamaged when it cannot be read)."""
-    return IndexView(Index(home))
+    """The current version of the local index under ``home``, for reading alone
+    (IndexMissing when there is none, IndexDamaged when it cannot be read)."""
+    return IndexView(open_storage(home).open())

@@ -13,9 +13,9 @@ from pgserver import pg_server, pg_url  # noqa: F401  (fixtures: a real PostgreS
 from isnad.app import load_encoder, read_corpus
 from isnad.corpus import bundled_corpus_dir
 from isnad.embeddings import Encoder
+from isnad.home import IndexHome
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome
-from isnad.retrieval.writer import build_index
+from isnad.retrieval.local import LocalIndex, build_index
 from isnad.settings import Settings
 
 LIGHT = "e5-small-q4"
@@ -39,7 +39,7 @@ def light_encoder(light_home: Path) -> Encoder:
 
 @pytest.fixture(scope="session")
 def engine(light_home: Path, light_encoder: Encoder) -> Engine:
-    return Engine(Index(IndexHome(light_home)), light_encoder)
+    return Engine(LocalIndex(IndexHome(light_home)), light_encoder)
 
 
 @pytest.fixture()

@@ -26,7 +26,7 @@ from isnad.bot.app import RedactToken, api_urls, build_application, run_bot
 from isnad.bot.config import BotSettings
 from isnad.bot.state import KEY
 from isnad.corpus.model import Article
-from isnad.corpus.segment import split_sentences
+from isnad.corpus.sentences import split_sentences
 from isnad.prompts.bot import bot_t
 from isnad.retrieval import Answer, IndexStats, Quote, prepare_question
 from isnad.settings import Settings

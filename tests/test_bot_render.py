@@ -27,7 +27,7 @@ from isnad.bot.render import (
     tg_len,
 )
 from isnad.corpus.model import Article
-from isnad.corpus.segment import split_sentences
+from isnad.corpus.sentences import split_sentences
 from isnad.prompts.bot import bot_t
 from isnad.retrieval.answer import Quote
 

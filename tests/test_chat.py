@@ -8,7 +8,8 @@ import re
 import terminal
 from test_cli import ISNAD, run
 
-from isnad.retrieval.index import Index, IndexHome
+from isnad.home import IndexHome
+from isnad.retrieval.local import LocalIndex
 
 QUESTION = "إلى أين كان من المقرر نقل عناصر تنظيم الدولة من جنوب دمشق؟"
 
@@ -30,7 +31,7 @@ def test_top_sets_the_quotes_per_answer(cli_env):
 
 def test_context_is_the_stored_sentences_around_the_quote(cli_env, light_home):
     output = run(["chat"], cli_env, stdin=f"{QUESTION}\n:context 1\n:context 2 2\n\n").stdout
-    catalog = Index(IndexHome(light_home)).catalog
+    catalog = LocalIndex(IndexHome(light_home)).catalog
     first = re.search(r"^1\. «(.*)»$\n   — .* (\S+)$", output, flags=re.MULTILINE)
     quote, article_id = first.group(1), first.group(2)
     article = catalog.article(article_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import terminal
 
-from isnad.retrieval.index import IndexHome
+from isnad.home import IndexHome
 
 ISNAD = [sys.executable, "-m", "isnad"]
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import terminal
 from test_cli import ISNAD, run
 
-from isnad.retrieval.index import Index, IndexHome
+from isnad.home import IndexHome
+from isnad.retrieval.local import LocalIndex
 
 WIRE = {"id": "wire-7", "title": "Wire", "source": "Agency", "url": None, "published": None,
         "text": "Buses left the Yarmouk camp at dawn on Sunday. The fighters were taken to "
@@ -72,7 +73,7 @@ def test_add_again_remove_verify_and_rebuild(writable_home, cli_env, tmp_path):
 
 def test_verify_exits_1_with_what_to_do_on_damage(writable_home, cli_env):
     env = env_for(writable_home, cli_env)
-    segment = Index(writable_home).segments[0].name
+    segment = LocalIndex(writable_home).segments[0].name
     lexical = writable_home.segments / segment / "lexical" / "ids.npy"
     lexical.unlink()
     result = run(["index", "verify", "--skip-model"], env)
@@ -100,7 +101,7 @@ def test_watch_indexes_files_dropped_into_a_folder(writable_home, cli_env, tmp_p
         partial.write_text(json.dumps(WIRE) + "\n")
         os.replace(partial, folder / "wire.jsonl")
         deadline = time.monotonic() + 120
-        while Index(writable_home).catalog.article("wire-7") is None:
+        while LocalIndex(writable_home).catalog.article("wire-7") is None:
             assert watcher.poll() is None, watcher.stderr.read()
             assert time.monotonic() < deadline, "the watcher never indexed the file"
             time.sleep(0.3)

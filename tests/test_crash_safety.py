@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from isnad.retrieval.index import Index, IndexHome
-from isnad.retrieval.verify import verify_index
+from isnad.home import IndexHome
+from isnad.retrieval.local import LocalIndex, verify_index
 
 ISNAD = [sys.executable, "-m", "isnad"]
 NEW_ARTICLES = [
@@ -57,7 +57,7 @@ def assert_whole(home: IndexHome, encoder, articles: set[int]) -> int:
     assert report.articles in articles
     from isnad.retrieval.engine import Engine
 
-    answer = Engine(Index(home), encoder).ask("Where was ISIS to be evacuated to?")
+    answer = Engine(LocalIndex(home), encoder).ask("Where was ISIS to be evacuated to?")
     assert answer.quotes
     return report.articles
 
@@ -100,7 +100,7 @@ def test_kills_at_any_moment_and_readers_never_see_half_an_index(crash_home, lig
     def read_continuously() -> None:
         while not stop.is_set():
             try:
-                index = Index(crash_home)
+                index = LocalIndex(crash_home)
                 seen.append(index.catalog.count("articles"))
                 index.close()
             except Exception as exc:  # any failure to open is a half-written index

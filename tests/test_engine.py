@@ -9,9 +9,10 @@ import pytest
 
 from isnad.app import load_encoder
 from isnad.corpus import Article
+from isnad.home import IndexHome
+from isnad.retrieval import IndexDamaged, ModelMismatch
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexDamaged, IndexHome, ModelMismatch
-from isnad.retrieval.writer import build_index
+from isnad.retrieval.local import LocalIndex, build_index
 from isnad.settings import Settings
 
 QUESTIONS = [
@@ -86,7 +87,7 @@ def test_rebuild_reuses_the_embedding_cache_and_switches_generation(tmp_path: Pa
     assert first.embedded > 0 and second.embedded == 0
     assert second.cached == first.embedded
     assert settings.index_home.current.resolve() != generation
-    assert Index(settings.index_home).catalog.count("articles") == 2
+    assert LocalIndex(settings.index_home).catalog.count("articles") == 2
 
 
 def test_sentence_transformers_backend_loads_a_packaged_model_by_path(tmp_path: Path):
@@ -94,14 +95,14 @@ def test_sentence_transformers_backend_loads_a_packaged_model_by_path(tmp_path: 
     encoder = load_encoder(settings, progress=False)
     assert encoder.dim == 384
     build_index(settings.index_home, _small_articles(), encoder, progress=False)
-    answer = Engine(Index(settings.index_home), encoder).ask("Which road did the rain close?")
+    answer = Engine(LocalIndex(settings.index_home), encoder).ask("Which road did the rain close?")
     assert answer.quotes[0].article_id == "a2"
 
 
 def test_asking_with_another_model_is_refused_with_how_to_rebuild(light_home: Path):
     other = load_encoder(Settings(home=light_home, model="minilm"), progress=False)
     with pytest.raises(ModelMismatch, match="isnad index rebuild"):
-        Engine(Index(IndexHome(light_home)), other)
+        Engine(LocalIndex(IndexHome(light_home)), other)
 
 
 @pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_catalog", "remove_lexical"])
@@ -117,4 +118,4 @@ def test_a_damaged_index_is_reported_not_crashed_on(light_home: Path, tmp_path: 
     else:
         shutil.rmtree(next((home / "index" / "segments").glob("*/lexical")))
     with pytest.raises(IndexDamaged, match="isnad index rebuild"):
-        Index(IndexHome(home))
+        LocalIndex(IndexHome(home))

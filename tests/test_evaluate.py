@@ -18,7 +18,8 @@ from isnad import __version__ as isnad_version
 from isnad.errors import UserError
 from isnad.eval_compare import compare_runs
 from isnad.evaluate import eval_home, load_dataset, run_eval
-from isnad.retrieval.index import Index, IndexHome
+from isnad.home import IndexHome
+from isnad.retrieval.local import LocalIndex
 from isnad.settings import Settings
 
 PARAGRAPHS = [
@@ -53,7 +54,7 @@ def test_distractors_are_indexed_beside_the_paragraphs(tmp_path, light_home):
                       None)
     assert report["questions"] == 2 and report["recall@1"] == 1.0
     articles, _ = load_dataset(tmp_path / "en.json", None, [distractors])
-    index = Index(eval_home(settings, articles, "e5-small-q4"))
+    index = LocalIndex(eval_home(settings, articles, "e5-small-q4"))
     assert index.catalog.count("articles") == 3 and index.catalog.article("d1") is not None
 
     (tmp_path / "broken.jsonl").write_text("not json\n")
@@ -126,7 +127,7 @@ def test_details_has_one_row_per_question_with_verbatim_ranked_quotes_and_outcom
         full_run, light_home):
     report, rows, _ = full_run
     assert sorted(row["id"] for row in rows) == sorted(PICKED)
-    catalog = Index(IndexHome(light_home)).catalog
+    catalog = LocalIndex(IndexHome(light_home)).catalog
     gold = {json.loads(line)["id"]: json.loads(line)
             for line in OWN_SET.read_text(encoding="utf-8").splitlines() if line.strip()}
     for row in rows:

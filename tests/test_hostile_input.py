@@ -19,9 +19,9 @@ from test_cli import ISNAD, assert_clean_failure, run
 from test_cli_index import WIRE, env_for, start_watch
 
 from isnad.corpus import Article, split_article
-from isnad.retrieval.index import Index, IndexHome
-from isnad.retrieval.store import EmbeddingCache, text_hash
-from isnad.retrieval.writer import update_index
+from isnad.home import IndexHome
+from isnad.retrieval.embedding import EmbeddingCache, text_hash
+from isnad.retrieval.local import LocalIndex, update_index
 
 CONTROLS = "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]))
 
@@ -167,7 +167,7 @@ def wait_for_article(home: IndexHome, article_id: str, process: subprocess.Popen
                      seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while True:
-        index = Index(home)
+        index = LocalIndex(home)
         try:
             if index.catalog.article(article_id) is not None:
                 return

@@ -12,12 +12,19 @@ import pytest
 
 from isnad.app import load_encoder, read_corpus
 from isnad.corpus import Article, bundled_corpus_dir
-from isnad.retrieval import writer
+from isnad.home import IndexHome
+from isnad.retrieval import IndexBusy, ModelMismatch
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexBusy, IndexHome, ModelMismatch
-from isnad.retrieval.lexical import LexicalIndex, lucene_idf
-from isnad.retrieval.verify import verify_index
-from isnad.retrieval.writer import build_index, stored_articles, update_index
+from isnad.retrieval.local import (
+    LocalIndex,
+    build_index,
+    stored_articles,
+    update_index,
+    verify_index,
+)
+from isnad.retrieval.local.generations import KEEP_GENERATIONS
+from isnad.retrieval.local.lexical import LexicalIndex, lucene_idf
+from isnad.retrieval.local.segments import MAX_SEGMENTS
 from isnad.settings import Settings
 
 BRIDGE = Article(
@@ -37,18 +44,18 @@ def home(writable_home: IndexHome) -> IndexHome:
 
 
 def quotes_for(home: IndexHome, encoder, question: str) -> list[str]:
-    return [q.article_id for q in Engine(Index(home), encoder).ask(question, top=3).quotes]
+    return [q.article_id for q in Engine(LocalIndex(home), encoder).ask(question, top=3).quotes]
 
 
 def test_an_added_article_is_answerable_and_adding_it_again_changes_nothing(home,
                                                                           light_encoder):
-    before = Index(home).generation
+    before = LocalIndex(home).generation
     report = update_index(home, light_encoder, add=[BRIDGE], progress=False)
     assert report.added == ["bridge-1"] and report.changed
     assert report.articles == 6 and report.embedded > 0
     assert quotes_for(home, light_encoder, "When does construction of the bridge start?")[0] \
         == "bridge-1"
-    assert Index(home).generation != before
+    assert LocalIndex(home).generation != before
 
     again = update_index(home, light_encoder, add=[BRIDGE], progress=False)
     assert again.unchanged == ["bridge-1"]
@@ -63,7 +70,7 @@ def test_a_changed_article_replaces_its_old_passages(home, light_encoder):
                            "after protests by ferry workers. No budget was approved.")
     report = update_index(home, light_encoder, add=[changed], progress=False)
     assert report.replaced == ["bridge-1"] and report.articles == 6
-    index = Index(home)
+    index = LocalIndex(home)
     assert index.catalog.article("bridge-1").text == changed.text
     answer = Engine(index, light_encoder).ask("When is the bridge vote?", top=5)
     texts = [q.text for q in answer.quotes if q.article_id == "bridge-1"]
@@ -77,7 +84,7 @@ def test_metadata_change_alone_replaces_without_embedding(home, light_encoder):
                        source=BRIDGE.source, url="https://example.org/bridge")
     report = update_index(home, light_encoder, add=[retitled], progress=False)
     assert report.replaced == ["bridge-1"] and report.embedded == 0
-    assert Index(home).catalog.article("bridge-1").url == "https://example.org/bridge"
+    assert LocalIndex(home).catalog.article("bridge-1").url == "https://example.org/bridge"
 
 
 def test_duplicates_are_reported_with_the_article_kept(home, light_encoder):
@@ -104,11 +111,11 @@ def test_duplicates_within_one_batch_keep_the_first(tmp_path, light_encoder):
 
 
 def test_removed_articles_are_never_quoted_again(home, light_encoder):
-    victim = Index(home).catalog.articles()[0].id
+    victim = LocalIndex(home).catalog.articles()[0].id
     report = update_index(home, light_encoder, remove=[victim, "no-such-article"],
                           progress=False)
     assert report.removed == [victim] and report.not_found == ["no-such-article"]
-    index = Index(home)
+    index = LocalIndex(home)
     assert index.catalog.article(victim) is None and index.catalog.count("articles") == 4
     engine = Engine(index, light_encoder)
     for question in ("Where was ISIS to be evacuated to?", "ما الذي جرى في مخيم اليرموك؟",
@@ -134,11 +141,11 @@ def test_many_small_adds_are_merged_and_search_like_one_fresh_build(tmp_path, li
     for article in articles[2:]:
         update_index(incremental, light_encoder, add=[article], progress=False)
     update_index(incremental, light_encoder, remove=["n3"], progress=False)
-    index = Index(incremental)
-    assert len(index.segments) <= writer.MAX_SEGMENTS
+    index = LocalIndex(incremental)
+    assert len(index.segments) <= MAX_SEGMENTS
     assert verify_index(incremental, light_encoder).ok
     generations = list(incremental.generations.iterdir())
-    assert len(generations) == writer.KEEP_GENERATIONS
+    assert len(generations) == KEEP_GENERATIONS
     used = {name for g in generations for name in _segments_of(g)}
     assert {p.name for p in incremental.segments.iterdir()} == used
 
@@ -151,7 +158,7 @@ def test_many_small_adds_are_merged_and_search_like_one_fresh_build(tmp_path, li
 
 
 def _segments_of(generation: Path) -> list[str]:
-    from isnad.retrieval.store import Catalog
+    from isnad.retrieval.local.catalog import Catalog
 
     catalog = Catalog(generation / "catalog.sqlite", readonly=True)
     try:
@@ -189,9 +196,9 @@ def test_bm25_over_segments_uses_corpus_wide_idf():
 
 
 def test_verify_finds_vectors_without_rows_and_rows_without_vectors(home, light_encoder):
-    from isnad.retrieval.vectors import VectorIndex
+    from isnad.retrieval.local.vectors import VectorIndex
 
-    index = Index(home)
+    index = LocalIndex(home)
     segment = index.segments[0]
     path = home.segments / segment.name / "vectors.faiss"
     vectors = VectorIndex.load(path)
@@ -214,7 +221,7 @@ def test_one_writer_at_a_time(home, light_encoder):
             update_index(home, light_encoder, add=[BRIDGE], progress=False)
     finally:
         lock.release()
-    assert Index(home).catalog.count("articles") == 5
+    assert LocalIndex(home).catalog.count("articles") == 5
 
 
 def test_adding_with_another_model_is_refused_and_rebuild_switches_model(home, light_encoder):
@@ -225,7 +232,7 @@ def test_adding_with_another_model_is_refused_and_rebuild_switches_model(home, l
     articles = stored_articles(home)
     report = build_index(home, articles, other, progress=False)
     assert report.articles == 6
-    index = Index(home)
+    index = LocalIndex(home)
     assert index.model == other.name
     assert {a.id for a in index.catalog.articles()} == {a.id for a in articles}
 

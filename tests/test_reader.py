@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from isnad.embeddings.fetch import SAFETENSORS_SHA256
+from isnad.home import IndexHome
 from isnad.retrieval.engine import Engine
-from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.local import LocalIndex
 from isnad.retrieval.reader import (
     ADAPTER_FILES,
     BUNDLED,
@@ -164,7 +165,7 @@ class _Scripted(Reader):
 def test_engine_orders_quotes_by_reader_and_abstains_on_it(
         light_home: Path, light_encoder, tiny_base: Path, tiny_adapter: Path) -> None:
     reader = _Scripted(GemmaReader(tiny_adapter, tiny_base))
-    engine = Engine(Index(IndexHome(light_home)), light_encoder, reader=reader)
+    engine = Engine(LocalIndex(IndexHome(light_home)), light_encoder, reader=reader)
     answer = engine.ask("When is the bridge vote?", top=3)
     assert answer.reader == "tiny-reader"
     asked = reader.asked[-1]
@@ -179,10 +180,11 @@ def test_engine_orders_quotes_by_reader_and_abstains_on_it(
     # Abstention follows the reader's threshold, not the similarity one.
     best = max(probabilities.values())
     above = replace(engine.settings, reader_abstain_below=best + 1e-3, abstain_below=-1.0)
-    strict = Engine(Index(IndexHome(light_home)), light_encoder, settings=above, reader=reader)
+    strict = Engine(LocalIndex(IndexHome(light_home)), light_encoder, settings=above, reader=reader)
     assert not strict.ask("When is the bridge vote?").answered
     below = replace(above, reader_abstain_below=best - 1e-3, abstain_below=2.0)
-    lenient = Engine(Index(IndexHome(light_home)), light_encoder, settings=below, reader=reader)
+    lenient = Engine(LocalIndex(IndexHome(light_home)), light_encoder, settings=below,
+                     reader=reader)
     assert lenient.ask("When is the bridge vote?").answered
 
 
@@ -191,9 +193,9 @@ def test_reader_weight_blends_probability_with_first_stage_score(
     reader = GemmaReader(tiny_adapter, tiny_base)
 
     def scores(weight: float) -> dict[str, float]:
-        settings = replace(Engine(Index(IndexHome(light_home)), light_encoder).settings,
+        settings = replace(Engine(LocalIndex(IndexHome(light_home)), light_encoder).settings,
                            reader_weight=weight, reader_candidates=6)
-        engine = Engine(Index(IndexHome(light_home)), light_encoder, settings=settings,
+        engine = Engine(LocalIndex(IndexHome(light_home)), light_encoder, settings=settings,
                         reader=reader)
         answer = engine.answer_and_rank("When is the bridge vote?", top=6, abstain=False)[0]
         return {q.text: q.score for q in answer.quotes}
@@ -208,8 +210,8 @@ def test_engine_falls_back_to_first_stage_when_reader_fails(
         light_home: Path, light_encoder, tiny_base: Path, tiny_adapter: Path,
         caplog: pytest.LogCaptureFixture) -> None:
     failing = _Scripted(GemmaReader(tiny_adapter, tiny_base), fail=True)
-    with_failing = Engine(Index(IndexHome(light_home)), light_encoder, reader=failing)
-    without = Engine(Index(IndexHome(light_home)), light_encoder)
+    with_failing = Engine(LocalIndex(IndexHome(light_home)), light_encoder, reader=failing)
+    without = Engine(LocalIndex(IndexHome(light_home)), light_encoder)
     answer = with_failing.ask("When is the bridge vote?")
     assert answer.reader is None
     assert "answering from the first stage" in caplog.text
@@ -219,7 +221,7 @@ def test_engine_falls_back_to_first_stage_when_reader_fails(
 
 
 def test_scores_follow_the_order_quotes_are_shown_in(light_home: Path, light_encoder) -> None:
-    engine = Engine(Index(IndexHome(light_home)), light_encoder)
+    engine = Engine(LocalIndex(IndexHome(light_home)), light_encoder)
     for question in ("When is the bridge vote?", "Which road did the rain close?",
                      "إلى أين خرج التنظيم؟"):
         scores = [q.score for q in engine.ask(question, top=5).quotes]

@@ -11,8 +11,8 @@ import pytest
 from isnad.retrieval.arabic import fold, terms
 from isnad.retrieval.calibration import fit_threshold, load_calibration
 from isnad.retrieval.fusion import reciprocal_rank_fusion
-from isnad.retrieval.lexical import LexicalIndex
-from isnad.retrieval.vectors import VectorIndex
+from isnad.retrieval.local.lexical import LexicalIndex
+from isnad.retrieval.local.vectors import VectorIndex
 
 
 def test_normalise_folds_spelling_variants_only_for_matching():

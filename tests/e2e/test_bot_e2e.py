@@ -26,8 +26,9 @@ import httpx
 import pytest
 
 from isnad.bot.deeplinks import article_id_from
+from isnad.home import IndexHome
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.index import Index, IndexHome
+from isnad.retrieval.local import LocalIndex
 
 from .checks import assert_callback_data, assert_within_limits, blockquotes, visible
 from .conftest import ADMIN_ID, TOKEN
@@ -89,7 +90,7 @@ def with_markup(message: dict[str, Any], markup: dict[str, Any]) -> dict[str, An
 @pytest.fixture(scope="module")
 def catalog_articles(e2e_home: Path) -> dict[str, Any]:
     """The index's articles by id and by url, read through the catalog."""
-    index = Index(IndexHome(e2e_home))
+    index = LocalIndex(IndexHome(e2e_home))
     articles = index.catalog.articles(with_text=True)
     index.close()
     return {**{a.id: a for a in articles}, **{a.url: a for a in articles if a.url}}
@@ -320,7 +321,7 @@ def long_home(light_home: Path, light_encoder, tmp_path_factory) -> Path:
     the new article is embedded)."""
     from isnad.app import read_corpus
     from isnad.corpus import bundled_corpus_dir
-    from isnad.retrieval.writer import build_index
+    from isnad.retrieval.local import build_index
 
     home = tmp_path_factory.mktemp("long-home") / "home"
     shutil.copytree(light_home, home, symlinks=True)

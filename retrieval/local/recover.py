@@ -10,34 +10,20 @@ files are checked, not its fingerprint); nothing is rebuilt or embedded.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
-from filelock import Timeout
-
-from ..prompts.messages import cli_t
-from .index import IndexBusy, IndexDamaged, IndexHome, index_missing
+from ...home import IndexHome
+from ...prompts.messages import cli_t
+from ..errors import IndexDamaged, index_missing
+from ..reports import Recovery
+from .generations import switch_current, writer_lock
 from .verify import verify_generation
-from .writer import switch_current
-
-
-@dataclass(frozen=True)
-class Recovery:
-    generation: Path  # what ``current`` points at now
-    previous: Path | None  # the broken or missing target it pointed at, if any
-    changed: bool
 
 
 def recover_index(home: IndexHome) -> Recovery:
     """Make the newest complete kept generation current, unless the current one is
     complete already. Raises ``IndexMissing`` where there is nothing to recover and
     ``IndexDamaged`` where no kept generation is complete."""
-    lock = home.writer_lock()
-    try:
-        lock.acquire()
-    except Timeout:
-        raise IndexBusy(cli_t("index_busy", index=home.index_dir)) from None
-    try:
+    with writer_lock(home):
         previous = home.current.resolve() if os.path.lexists(home.current) else None
         if (previous is not None and home.current.exists()
                 and verify_generation(home, previous, None).ok):
@@ -50,5 +36,3 @@ def recover_index(home: IndexHome) -> Recovery:
                 switch_current(home, generation)
                 return Recovery(generation, previous, changed=True)
         raise IndexDamaged(cli_t("nothing_to_recover", generations=home.generations))
-    finally:
-        lock.release()

@@ -9,30 +9,17 @@ model's dimension. Problems are collected, not raised, so one run lists them all
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..embeddings.base import Encoder
-from .index import FORMAT_VERSION, IndexHome, Segment, index_missing
-from .store import Catalog
-
-
-@dataclass
-class VerifyReport:
-    generation: str = ""
-    articles: int = 0
-    passages: int = 0
-    sentences: int = 0
-    segments: int = 0
-    problems: list[str] = field(default_factory=list)
-    #: No current generation at all: the one problem says what to do instead.
-    missing: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+from ...embeddings.base import Encoder
+from ...home import IndexHome
+from ..errors import IndexDamaged, ModelMismatch, check_model, index_missing
+from ..reports import VerifyReport
+from .catalog import Catalog
+from .generations import open_catalog
+from .segments import Segment
 
 
 def _compare(what: str, stored: np.ndarray, expected: set[int], problems: list[str]) -> None:
@@ -62,16 +49,12 @@ def verify_generation(home: IndexHome, generation: Path,
     problems = report.problems
     report.generation = str(generation)
     try:
-        catalog = Catalog(generation / "catalog.sqlite", readonly=True)
-        problems.extend(f"catalog: {p}" for p in catalog.integrity_problems())
-        if catalog.meta("format_version") != FORMAT_VERSION:
-            problems.append(f"catalog: format {catalog.meta('format_version')}, "
-                            f"expected {FORMAT_VERSION}")
-            return report
-    except Exception as exc:
-        problems.append(f"catalog {generation / 'catalog.sqlite'} cannot be read: {exc}")
+        catalog = open_catalog(generation)
+    except IndexDamaged as exc:
+        problems.append(f"catalog: {exc}")
         return report
     try:
+        problems.extend(f"catalog: {p}" for p in catalog.integrity_problems())
         _check_catalog(catalog, home, encoder, report)
     except Exception as exc:  # a damaged file can fail in ways no check foresaw
         problems.append(f"could not finish checking: {type(exc).__name__}: {exc}")
@@ -84,9 +67,11 @@ def _check_catalog(catalog: Catalog, home: IndexHome, encoder: Encoder | None,
                    report: VerifyReport) -> None:
     problems = report.problems
     fingerprint = catalog.meta("fingerprint")
-    if encoder is not None and fingerprint != encoder.fingerprint():
-        problems.append(f"model: the index was built with {catalog.meta('model')!r}, the "
-                        f"configured model is {encoder.name!r}")
+    if encoder is not None:
+        try:
+            check_model(str(catalog.meta("model")), fingerprint, encoder)
+        except ModelMismatch as exc:
+            problems.append(f"model: {exc}")
     dim = fingerprint.get("dim") if isinstance(fingerprint, dict) else None
     report.articles = catalog.count("articles")
     report.passages = catalog.count("passages")

@@ -95,13 +95,6 @@ def make_passages(
 
 
 def split_article(article: Article) -> tuple[list[Span], list[Passage]]:
-    """Sentences and passages of an article with the default window settings.
-
-    ("Segment" means something else in the index: a shard of vectors and terms, see
-    retrieval/index.py; this module splits text and is named after the NLP sense.)"""
+    """Sentences and passages of an article with the default window settings."""
     sentences = split_sentences(article.text)
     return sentences, make_passages(article.id, article.text, sentences)
-
-
-#: The old name, still imported by retrieval/writer.py until its split (issue 13, part B).
-segment = split_article
