@@ -302,10 +302,16 @@ def index_verify(
     skip_model: Annotated[bool, typer.Option(
         "--skip-model", help="Do not load the configured model to compare fingerprints.")
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check that every vector has its catalog row and back, that all files load, and
     that the index was built with the configured model. Exit 1 on damage."""
     report = wiring.verify(_settings(), skip_model)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        if not report.ok:
+            raise typer.Exit(1)
+        return
     if report.ok:
         typer.echo(f"ok: {report.articles} articles, {report.passages} passages, "
                    f"{report.sentences} sentences in {report.segments} segments "

@@ -82,6 +82,20 @@ def test_verify_exits_1_with_what_to_do_on_damage(writable_home, cli_env):
     assert segment in result.stderr and "isnad index rebuild" in result.stderr
 
 
+def test_verify_json_says_ok_and_lists_each_problem(writable_home, cli_env):
+    env = env_for(writable_home, cli_env)
+    healthy = run(["index", "verify", "--skip-model", "--json"], env)
+    assert healthy.returncode == 0, healthy.stderr
+    report = json.loads(healthy.stdout)
+    assert report["ok"] is True and report["problems"] == [] and report["articles"] == 5
+    segment = LocalIndex(writable_home).segments[0].name
+    (writable_home.segments / segment / "sentences.faiss").unlink()
+    damaged = run(["index", "verify", "--skip-model", "--json"], env)
+    assert damaged.returncode == 1 and damaged.stderr == ""
+    report = json.loads(damaged.stdout)
+    assert report["ok"] is False and any(segment in p for p in report["problems"])
+
+
 def start_watch(folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     """`isnad index watch FOLDER` (a new, empty folder) running, past its first look."""
     folder.mkdir()
