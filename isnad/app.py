@@ -43,21 +43,21 @@ def corpus_paths(settings: Settings, paths: Sequence[Path] = ()) -> list[Path]:
     return list(paths) or list(settings.corpus) or [bundled_corpus_dir()]
 
 
+def other_indexed_model(settings: Settings) -> str | None:
+    """The model the index was built with, where it is not the configured one (read
+    from the index alone: no model is loaded)."""
+    indexed = storage(settings).indexed_model()
+    return None if indexed in (None, canonical_model_name(settings.model)) else indexed
+
+
 def refuse_other_model(settings: Settings) -> None:
     """Before any model is loaded or fetched (EmbeddingGemma is 1.2 GB): an index built
     with another model can be neither searched nor extended with this one. Names that
     differ mean fingerprints that differ; a same-named model whose settings changed is
     caught by the full fingerprint check once it is loaded."""
-    configured = canonical_model_name(settings.model)
-    indexed = storage(settings).indexed_model()
-    if indexed is not None and indexed != configured:
-        raise model_mismatch(indexed, configured)
-
-
-def other_indexed_model(settings: Settings) -> str | None:
-    """The model the index was built with, where it is not the configured one."""
-    indexed = storage(settings).indexed_model()
-    return None if indexed in (None, canonical_model_name(settings.model)) else indexed
+    indexed = other_indexed_model(settings)
+    if indexed is not None:
+        raise model_mismatch(indexed, canonical_model_name(settings.model))
 
 
 def load_encoder(settings: Settings, progress: bool = True) -> Encoder:

@@ -1,5 +1,5 @@
 """The bot's state (answers behind buttons, votes, /stats figures, limits) behind one
-interface: ``BotStore`` (base.py), one module per backend (sqlite.py), and
+interface: ``BotStore`` (base.py), one module per backend (sqlite.py, postgres.py), and
 ``open_bot_store`` (factory.py), which picks the backend from the settings."""
 
 from .base import (

@@ -82,8 +82,6 @@ def indexed_model(home: IndexHome) -> str | None:
         return None
     try:
         model = catalog.meta("model")
-    except Exception:
-        return None
     finally:
         catalog.close()
     return str(model) if model else None
