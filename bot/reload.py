@@ -29,7 +29,8 @@ async def reload_if_changed(state: BotState) -> bool:
     """Swap in the current generation if it is not the one the engine reads.
     Returns whether it swapped; a broken new version is logged and the old kept."""
     async with state.swapping:
-        current = await asyncio.to_thread(storage(state.settings).current_version)
+        where = storage(state.settings, replica=True)
+        current = await asyncio.to_thread(where.current_version)
         if current is None or current == state.engine.version:
             return False
         try:

@@ -18,6 +18,7 @@ from isnad.embeddings.fetch import remove_stale_fetches
 from isnad.retrieval import (
     Engine,
     IndexStats,
+    IndexUnavailable,
     IndexView,
     Reader,
     Recovery,
@@ -34,9 +35,18 @@ from .progress import say
 from .settings import Settings
 
 
-def storage(settings: Settings) -> Storage:
-    """Where the index lives: the local index under ISNAD_HOME."""
-    return open_storage(settings.index_home)
+def storage(settings: Settings, replica: bool = False) -> Storage:
+    """Where the index lives: PostgreSQL when ISNAD_DATABASE_URL is set, else the local
+    index under ISNAD_HOME. ``replica``: read from ISNAD_DATABASE_READ_URL where set
+    (the bot's and `ask`'s questions; every other command reads the primary)."""
+    database = settings.database()
+    if database is None:
+        return open_storage(settings.index_home)
+    try:
+        return open_storage(settings.index_home, "postgres", database=database,
+                            read_database=settings.read_database() if replica else None)
+    except ImportError as exc:  # the extra is not installed: the message names it
+        raise IndexUnavailable(str(exc)) from None
 
 
 def corpus_paths(settings: Settings, paths: Sequence[Path] = ()) -> list[Path]:
@@ -170,7 +180,7 @@ def open_engine(settings: Settings, progress: bool = True) -> Engine:
 def engine_over(settings: Settings, encoder: Encoder, reader: Reader | None = None) -> Engine:
     """An engine over the current index version, with an encoder (and reader) already
     loaded (the bot reuses its own when it follows a new version)."""
-    return Engine(storage(settings).open(), encoder, reader=reader,
+    return Engine(storage(settings, replica=True).open(), encoder, reader=reader,
                   max_question_chars=settings.max_question_chars)
 
 

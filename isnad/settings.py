@@ -54,9 +54,15 @@ class Settings(BaseSettings):
     # the URL may hold a password, so it is never echoed (invalid_setting, repr).
     database_url: SecretStr | None = Field(
         default=None,
-        description="postgresql://USER:PASSWORD@HOST:PORT/DATABASE: keep the bot's state "
-                    "(answers behind buttons, votes, limits) there, shared by every bot "
-                    "process (default: bot.sqlite in ISNAD_HOME)")
+        description="postgresql://USER:PASSWORD@HOST:PORT/DATABASE: keep the index, the "
+                    "embedding cache and the bot's state (answers behind buttons, votes, "
+                    "limits) in PostgreSQL + pgvector, shared by every process (default: "
+                    "files in ISNAD_HOME)")
+    database_read_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://… of a streaming replica of ISNAD_DATABASE_URL: the "
+                    "bot's and `isnad ask`'s reads of the index go there (default: the "
+                    "primary)")
     admin_ids: Annotated[list[int], NoDecode] = Field(
         default_factory=list,
         description="comma-separated Telegram user ids that may use /stats and /reindex")
@@ -80,7 +86,7 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("database_url", mode="after")
+    @field_validator("database_url", "database_read_url", mode="after")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
@@ -95,6 +101,13 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return None
         return Database(self.database_url.get_secret_value())
+
+    def read_database(self) -> Database | None:
+        """The replica that the bot and `ask` read the index from, when one is set."""
+        if self.database_url is None or self.database_read_url is None:
+            return None
+        return Database(self.database_read_url.get_secret_value(),
+                        setting="ISNAD_DATABASE_READ_URL")
 
     @cached_property
     def index_home(self) -> IndexHome:

@@ -183,6 +183,14 @@ CLI_MESSAGES: dict[str, str] = {
     "database_newer_schema": "the database at {url} holds Isnad's {component} in layout "
                              "{found}, written by a newer Isnad (this one knows {known}): "
                              "upgrade Isnad",
+    "database_older_schema": "the database at {url} holds Isnad's {component} in layout "
+                             "{found}, older than this Isnad's {known}: run `isnad index "
+                             "status` against the primary (ISNAD_DATABASE_URL) to upgrade it",
+    "no_index_database": "no index in the database at {url}: run `isnad index build`",
+    "index_database_damaged": "the index in the database at {url} cannot be read "
+                              "({reason}): rebuild it with `isnad index rebuild`",
+    "index_database_busy": "another isnad process is writing the index in the database at "
+                           "{url}; try again when it has finished",
     "database_extension_missing": "the database server at {url} has no pgvector extension "
                                   "({reason}): install pgvector 0.7 or later on the server",
     "database_extension_privilege": "the database at {url} does not have the pgvector "

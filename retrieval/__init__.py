@@ -18,7 +18,8 @@ a quote (``sentence_spans``, ``context_span``). ``Engine.open`` and ``open_view`
 model needed) open the local index under an ``IndexHome``.
 
 Problems a user can act on derive from ``IndexProblem`` (``IndexMissing``,
-``IndexDamaged``, ``IndexBusy``, ``ModelMismatch``, ``CacheDamaged``); questions that
+``IndexDamaged``, ``IndexBusy``, ``IndexUnavailable``, ``ModelMismatch``,
+``CacheDamaged``); questions that
 cannot be asked raise ``QuestionError``; readers that cannot load, ``ReaderError``.
 
 Names load on first use (PEP 562), so importing ``Quote`` does not load FAISS.
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         IndexDamaged,
         IndexMissing,
         IndexProblem,
+        IndexUnavailable,
         ModelMismatch,
         index_missing,
         model_mismatch,
@@ -60,6 +62,7 @@ _WHERE = {
     "Engine": ".engine", "EngineSettings": ".engine",
     "CacheDamaged": ".errors", "IndexBusy": ".errors", "IndexDamaged": ".errors",
     "IndexMissing": ".errors", "IndexProblem": ".errors", "ModelMismatch": ".errors",
+    "IndexUnavailable": ".errors",
     "index_missing": ".errors", "model_mismatch": ".errors",
     "Question": ".question", "QuestionError": ".question", "detect_language": ".question",
     "prepare_question": ".question",
@@ -83,6 +86,7 @@ __all__ = [
     "IndexMissing",
     "IndexProblem",
     "IndexStats",
+    "IndexUnavailable",
     "IndexView",
     "ModelMismatch",
     "Question",

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -36,6 +37,17 @@ def _damaged(path: Path, exc: sqlite3.Error) -> CacheDamaged:
     # Locked or unreadable is not damage: deleting the file is then the wrong advice.
     key = "cache_unopenable" if isinstance(exc, sqlite3.OperationalError) else "cache_damaged"
     return CacheDamaged(cli_t(key, path=path, reason=exc))
+
+
+class VectorCache(Protocol):
+    """text hash → vector for one model: where ``embed_texts`` looks first and puts
+    what it embeds (a SQLite file here; a table in PostgreSQL, postgres/cache.py)."""
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class EmbeddingCache:
@@ -113,7 +125,7 @@ class EmbeddingCache:
         self._db.close()
 
 
-def embed_texts(texts: Sequence[str], encoder: Encoder, cache: EmbeddingCache,
+def embed_texts(texts: Sequence[str], encoder: Encoder, cache: VectorCache,
                 report: UpdateReport, progress: bool = False,
                 batch_size: int = 32) -> np.ndarray:
     """Vectors for ``texts``, taken from the cache where present, else encoded in batches

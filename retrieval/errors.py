@@ -34,6 +34,11 @@ class ModelMismatch(IndexProblem):
     pass
 
 
+class IndexUnavailable(IndexProblem):
+    """The database that holds the index cannot be used now (unreachable, a refused
+    login, no pgvector…); the message is isnad/database.py's one line, no password."""
+
+
 class CacheDamaged(IndexProblem):
     """The embedding cache cannot be used; the message names the file and the remedy."""
 

@@ -107,6 +107,6 @@ class VerifyReport:
 
 @dataclass(frozen=True)
 class Recovery:
-    generation: Path  # what ``current`` points at now
+    generation: Path | str  # what ``current`` points at now (a backend's version name)
     previous: Path | None  # the broken or missing target it pointed at, if any
     changed: bool

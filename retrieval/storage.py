@@ -83,6 +83,9 @@ class StoredIndex(ABC):
     version: str
     model: str
     fingerprint: Any
+    #: Whether reads see every write as it commits (PostgreSQL) rather than the one
+    #: version that was opened (local files): then nothing read may be kept for later.
+    live: bool = False
 
     def check_model(self, encoder: Encoder) -> None:
         """ModelMismatch unless ``encoder`` made this version's vectors."""
@@ -200,11 +203,13 @@ class Storage(ABC):
 #: backend name → (module, class, the extra that installs its packages).
 BACKENDS: dict[str, tuple[str, str, str | None]] = {
     "local": (".local", "LocalStorage", None),
+    "postgres": (".postgres", "PostgresStorage", "postgres"),
 }
 
 
-def open_storage(home: IndexHome, backend: str = "local") -> Storage:
-    """The storage named ``backend`` for the index under ``home``."""
+def open_storage(home: IndexHome, backend: str = "local", **options: Any) -> Storage:
+    """The storage named ``backend`` for the index under ``home``; ``options`` are the
+    backend's own (``database`` and ``read_database`` for "postgres")."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown index backend {backend!r}; known: {', '.join(BACKENDS)}")
     module, name, extra = BACKENDS[backend]
@@ -215,5 +220,5 @@ def open_storage(home: IndexHome, backend: str = "local") -> Storage:
             raise
         raise ImportError(f"the {backend} index backend needs packages that are not "
                           f"installed ({exc.name}): pip install 'isnad[{extra}]'") from exc
-    storage: Storage = getattr(found, name)(home)
+    storage: Storage = getattr(found, name)(home, **options)
     return storage

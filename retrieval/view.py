@@ -39,8 +39,8 @@ class IndexView:
 
     def articles(self) -> list[Article]:
         """The articles, by id, without their text (``article`` has it): listed once per
-        view, since a version never changes."""
-        if self._listing is None:
+        view, since a version never changes (a live index is listed each time)."""
+        if self._listing is None or self.index.live:
             self._listing = self.index.articles()
         return list(self._listing)
 
@@ -48,8 +48,10 @@ class IndexView:
         """One article with its text (the text every quote is cut from), or None."""
         if article_id not in self._articles:
             found = self.index.article(article_id)
-            if found is None:
-                return None
+            # A live index may replace the article at any moment: its text is read
+            # again for each quote, with the offsets it is cut at.
+            if found is None or self.index.live:
+                return found
             self._articles[article_id] = found
         return self._articles[article_id]
 

@@ -8,12 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pgserver import pg_server, pg_url  # noqa: F401  (fixtures: a real PostgreSQL)
+from pgserver import (  # noqa: F401  (fixtures: a real PostgreSQL)
+    pg_indexed,
+    pg_indexed_url,
+    pg_server,
+    pg_url,
+)
 
 from isnad.app import load_encoder, read_corpus
 from isnad.corpus import bundled_corpus_dir
+from isnad.database import Database
 from isnad.embeddings import Encoder
 from isnad.home import IndexHome
+from isnad.retrieval import Storage, open_storage
 from isnad.retrieval.engine import Engine
 from isnad.retrieval.local import LocalIndex, build_index
 from isnad.settings import Settings
@@ -58,3 +65,13 @@ def writable_home(light_home: Path, tmp_path: Path) -> IndexHome:
     shutil.copytree(light_home, target, symlinks=True,
                     ignore=shutil.ignore_patterns("bot.sqlite*", ".lock"))
     return IndexHome(target)
+
+
+@pytest.fixture(params=["local", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """The bundled articles indexed with the light model, in this test's own index on
+    each backend: the behaviour tests of indexing, asking and verifying take it."""
+    if request.param == "local":
+        return open_storage(request.getfixturevalue("writable_home"))
+    url = request.getfixturevalue("pg_indexed_url")
+    return open_storage(IndexHome(tmp_path / "home"), "postgres", database=Database(url))

@@ -21,6 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from isnad.app import read_corpus
+from isnad.corpus import bundled_corpus_dir
+from isnad.database import Database
+from isnad.embeddings import Encoder
+from isnad.home import IndexHome
+from isnad.retrieval import open_storage
+
 #: The system user that owns the cluster when the tests run as root.
 SERVER_USER = "isnadpg"
 TEMPLATE = "isnad_template"
@@ -148,10 +155,35 @@ def pg_server() -> Iterator[Server]:
 _databases = itertools.count()
 
 
+def new_database(server: Server, template: str = TEMPLATE) -> Iterator[str]:
+    """The URL of a new database copied from ``template`` (no one may be connected to
+    it), dropped afterwards, whoever is still connected."""
+    name = f"test_{os.getpid()}_{next(_databases)}"
+    server.sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield server.url(name)
+    server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture()
 def pg_url(pg_server: Server) -> Iterator[str]:
     """The URL of a new, empty database (pgvector created) for this test only."""
-    name = f"test_{os.getpid()}_{next(_databases)}"
+    yield from new_database(pg_server)
+
+
+@pytest.fixture(scope="session")
+def pg_indexed(pg_server: Server, light_encoder: Encoder) -> str:
+    """The name of a database holding what ``light_home`` holds (the bundled articles,
+    the light model), on PostgreSQL: the template of ``pg_indexed_url``."""
+    name = "isnad_indexed"
     pg_server.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-    yield pg_server.url(name)
-    pg_server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    storage = open_storage(IndexHome(pg_server.folder / "unused-home"), "postgres",
+                           database=Database(pg_server.url(name)))
+    storage.update(light_encoder, add=read_corpus([bundled_corpus_dir()]).articles,
+                   fresh=True, progress=False)
+    return name  # update() closed its connections: the database can be copied
+
+
+@pytest.fixture()
+def pg_indexed_url(pg_server: Server, pg_indexed: str) -> Iterator[str]:
+    """The URL of this test's own copy of ``pg_indexed``."""
+    yield from new_database(pg_server, template=pg_indexed)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgserver import new_database
 
 from isnad.app import load_encoder
 from isnad.corpus import Article
+from isnad.database import Database
 from isnad.home import IndexHome
-from isnad.retrieval import IndexDamaged, ModelMismatch
+from isnad.retrieval import IndexDamaged, ModelMismatch, open_storage
 from isnad.retrieval.engine import Engine
 from isnad.retrieval.local import LocalIndex, build_index
 from isnad.settings import Settings
 
+OWN_SET = Path(__file__).parent / "data" / "qa.jsonl"
 QUESTIONS = [
     "Where was ISIS to be evacuated to?",
     "إلى أين سيخرج عناصر تنظيم الدولة من جنوب دمشق؟",
@@ -24,8 +29,27 @@ QUESTIONS = [
 ]
 
 
+@pytest.fixture(scope="module", params=["local", "postgres"])
+def any_engine(request: pytest.FixtureRequest, light_encoder) -> Iterator[Engine]:
+    """The session's index of the bundled articles on each backend, asked through the
+    same engine: the behaviour of asking is the same on both."""
+    if request.param == "local":
+        yield request.getfixturevalue("engine")
+        return
+    server, template = request.getfixturevalue("pg_server"), request.getfixturevalue(
+        "pg_indexed")
+    for url in new_database(server, template=template):
+        storage = open_storage(IndexHome(server.folder / "unused-home"), "postgres",
+                               database=Database(url))
+        engine = Engine(storage.open(), light_encoder)
+        yield engine
+        engine.index.close()
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_every_quote_is_verbatim_and_attributed_from_the_catalog(engine: Engine, question):
+def test_every_quote_is_verbatim_and_attributed_from_the_catalog(any_engine: Engine,
+                                                                  question):
+    engine = any_engine
     answer = engine.ask(question, top=5)
     for quote in answer.quotes:
         article = engine.article(quote.article_id)
@@ -36,24 +60,43 @@ def test_every_quote_is_verbatim_and_attributed_from_the_catalog(engine: Engine,
             article.title, article.source, article.published, article.url)
 
 
-def test_rare_arabic_place_name_is_found_by_its_words(engine: Engine):
+def test_rare_arabic_place_name_is_found_by_its_words(any_engine: Engine):
+    engine = any_engine
     # The place occurs in one sentence of one article; BM25 on stems must reach it.
     answer = engine.ask("ما هي منطقة بيار القصب في بادية السويداء؟", top=3)
     assert answer.answered
     assert any("بيار القصب" in quote.text for quote in answer.quotes)
 
 
-def test_a_point_reported_by_several_outlets_is_quoted_from_several(engine: Engine):
-    answer = engine.ask("مخيم اليرموك والحجر الأسود", top=3)
+def test_a_point_reported_by_several_outlets_is_quoted_from_several(any_engine: Engine):
+    answer = any_engine.ask("مخيم اليرموك والحجر الأسود", top=3)
     assert len({quote.article_id for quote in answer.quotes}) >= 2
 
 
 @pytest.mark.parametrize("question", ["What is a good recipe for hummus?",
                                       "ما أفضل هاتف ذكي لعام 2018؟"])
-def test_questions_off_the_corpus_topics_get_no_quotes(engine: Engine, question):
+def test_questions_off_the_corpus_topics_get_no_quotes(any_engine: Engine, question):
     # The calibrated threshold (retrieval/calibration.json) is what decides here.
-    answer = engine.ask(question)
+    answer = any_engine.ask(question)
     assert not answer.answered and answer.quotes == []
+
+
+def test_both_backends_give_the_same_quotes_for_the_own_questions(engine: Engine,
+                                                                   pg_indexed_url):
+    """Same encoder, exact search on both, and BM25 with the same formula: the top-3
+    quotes of PostgreSQL are the local index's (bench/postgres_parity.py measures it on
+    XQuAD too)."""
+    storage = open_storage(engine.index.home, "postgres", database=Database(pg_indexed_url))
+    postgres = Engine(storage.open(), engine.encoder)
+    questions = [json.loads(line)["question"] for line in OWN_SET.read_text().splitlines()]
+    differ = [q for q in questions
+              if _top3(engine, q) != _top3(postgres, q)]
+    postgres.index.close()
+    assert len(questions) == 77 and differ == []
+
+
+def _top3(engine: Engine, question: str) -> list[tuple[str, int, int]]:
+    return [(q.article_id, q.start, q.end) for q in engine.ask(question, top=3).quotes]
 
 
 def test_answers_carry_the_question_language(engine: Engine):

@@ -1,10 +1,14 @@
-"""Incremental indexing: add, replace, remove, duplicates, merges, verify, rebuild.
+"""Incremental indexing: add, replace, remove, duplicates, bad input, one writer, another
+model (on both backends: the ``store`` fixture), and the local backend's merges and
+segments.
 
 Each test works on its own copy of the session's light index (the embedding cache
 comes along, so only the new test articles are embedded)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -13,18 +17,18 @@ import pytest
 from isnad.app import load_encoder, read_corpus
 from isnad.corpus import Article, bundled_corpus_dir
 from isnad.home import IndexHome
-from isnad.retrieval import IndexBusy, ModelMismatch
+from isnad.retrieval import IndexBusy, ModelMismatch, Storage, open_storage
 from isnad.retrieval.engine import Engine
 from isnad.retrieval.local import (
     LocalIndex,
     build_index,
-    stored_articles,
     update_index,
     verify_index,
 )
 from isnad.retrieval.local.generations import KEEP_GENERATIONS
 from isnad.retrieval.local.lexical import LexicalIndex, lucene_idf
 from isnad.retrieval.local.segments import MAX_SEGMENTS
+from isnad.retrieval.postgres import PostgresStorage
 from isnad.settings import Settings
 
 BRIDGE = Article(
@@ -43,58 +47,73 @@ def home(writable_home: IndexHome) -> IndexHome:
     return writable_home
 
 
-def quotes_for(home: IndexHome, encoder, question: str) -> list[str]:
-    return [q.article_id for q in Engine(LocalIndex(home), encoder).ask(question, top=3).quotes]
+def quotes_for(store: Storage, encoder, question: str) -> list[str]:
+    index = store.open()
+    try:
+        return [q.article_id for q in Engine(index, encoder).ask(question, top=3).quotes]
+    finally:
+        index.close()
 
 
-def test_an_added_article_is_answerable_and_adding_it_again_changes_nothing(home,
+def stored(store: Storage, article_id: str | None = None) -> Article | int | None:
+    """One stored article (with ``article_id``), else how many articles are stored."""
+    index = store.open()
+    try:
+        return index.article(article_id) if article_id else index.stats().articles
+    finally:
+        index.close()
+
+
+# -- on every backend (the ``store`` fixture: local, postgres) -------------------------
+def test_an_added_article_is_answerable_and_adding_it_again_changes_nothing(store,
                                                                           light_encoder):
-    before = LocalIndex(home).generation
-    report = update_index(home, light_encoder, add=[BRIDGE], progress=False)
+    before = store.current_version()
+    report = store.update(light_encoder, add=[BRIDGE], progress=False)
     assert report.added == ["bridge-1"] and report.changed
     assert report.articles == 6 and report.embedded > 0
-    assert quotes_for(home, light_encoder, "When does construction of the bridge start?")[0] \
+    assert quotes_for(store, light_encoder, "When does construction of the bridge start?")[0] \
         == "bridge-1"
-    assert LocalIndex(home).generation != before
+    assert store.current_version() not in (before, None)
 
-    again = update_index(home, light_encoder, add=[BRIDGE], progress=False)
+    again = store.update(light_encoder, add=[BRIDGE], progress=False)
     assert again.unchanged == ["bridge-1"]
     assert not again.changed and again.embedded == 0 and again.articles == 6
-    assert verify_index(home, light_encoder).ok
+    assert store.verify(light_encoder).ok
 
 
-def test_a_changed_article_replaces_its_old_passages(home, light_encoder):
-    update_index(home, light_encoder, add=[BRIDGE], progress=False)
+def test_a_changed_article_replaces_its_old_passages(store, light_encoder):
+    store.update(light_encoder, add=[BRIDGE], progress=False)
     changed = Article(id="bridge-1", title=BRIDGE.title, source=BRIDGE.source,
                       text="The council postponed the river bridge vote to September "
                            "after protests by ferry workers. No budget was approved.")
-    report = update_index(home, light_encoder, add=[changed], progress=False)
+    report = store.update(light_encoder, add=[changed], progress=False)
     assert report.replaced == ["bridge-1"] and report.articles == 6
-    index = LocalIndex(home)
-    assert index.catalog.article("bridge-1").text == changed.text
+    index = store.open()
+    assert index.article("bridge-1").text == changed.text
     answer = Engine(index, light_encoder).ask("When is the bridge vote?", top=5)
+    index.close()
     texts = [q.text for q in answer.quotes if q.article_id == "bridge-1"]
     assert texts and all(t in changed.text for t in texts)
-    assert verify_index(home, light_encoder).ok
+    assert store.verify(light_encoder).ok
 
 
-def test_metadata_change_alone_replaces_without_embedding(home, light_encoder):
-    update_index(home, light_encoder, add=[BRIDGE], progress=False)
+def test_metadata_change_alone_replaces_without_embedding(store, light_encoder):
+    store.update(light_encoder, add=[BRIDGE], progress=False)
     retitled = Article(id=BRIDGE.id, text=BRIDGE.text, title="Bridge approved",
                        source=BRIDGE.source, url="https://example.org/bridge")
-    report = update_index(home, light_encoder, add=[retitled], progress=False)
+    report = store.update(light_encoder, add=[retitled], progress=False)
     assert report.replaced == ["bridge-1"] and report.embedded == 0
-    assert LocalIndex(home).catalog.article("bridge-1").url == "https://example.org/bridge"
+    assert stored(store, "bridge-1").url == "https://example.org/bridge"
 
 
-def test_duplicates_are_reported_with_the_article_kept(home, light_encoder):
+def test_duplicates_are_reported_with_the_article_kept(store, light_encoder):
     seed = read_corpus([bundled_corpus_dir()]).articles[0]
     same_text = Article(id="copy-of-seed", text=seed.text, url="https://example.org/copy")
     # The same wire story on another site: its own opening line and one word changed.
     words = seed.text.split(" ")
     words[len(words) // 2] = "تغيير"
     near = Article(id="near-copy", text="نقلاً عن وكالة أخرى.\n" + " ".join(words))
-    report = update_index(home, light_encoder, add=[same_text, near, FLOOD], progress=False)
+    report = store.update(light_encoder, add=[same_text, near, FLOOD], progress=False)
     kept = {d.article_id: d for d in report.duplicates}
     assert kept["copy-of-seed"].kept == seed.id and kept["copy-of-seed"].similarity == 1.0
     assert kept["near-copy"].kept == seed.id and 0.8 <= kept["near-copy"].similarity < 1.0
@@ -102,28 +121,81 @@ def test_duplicates_are_reported_with_the_article_kept(home, light_encoder):
     assert report.added == ["flood-1"] and report.articles == 6
 
 
-def test_duplicates_within_one_batch_keep_the_first(tmp_path, light_encoder):
-    home = IndexHome(tmp_path / "fresh")
+def test_duplicates_within_one_batch_keep_the_first(store, light_encoder):
     twin = Article(id="flood-2", text=FLOOD.text, source="Other Gazette")
-    report = build_index(home, [FLOOD, twin], light_encoder, progress=False)
-    assert report.added == ["flood-1"]
+    report = store.update(light_encoder, add=[FLOOD, twin], fresh=True, progress=False)
+    assert report.added == ["flood-1"] and report.articles == 1
     assert [(d.article_id, d.kept) for d in report.duplicates] == [("flood-2", "flood-1")]
+    assert store.verify(light_encoder).ok
 
 
-def test_removed_articles_are_never_quoted_again(home, light_encoder):
-    victim = LocalIndex(home).catalog.articles()[0].id
-    report = update_index(home, light_encoder, remove=[victim, "no-such-article"],
-                          progress=False)
+def test_bad_articles_are_reported_and_the_rest_indexed(store, light_encoder):
+    hidden = Article(id="odd\u202eid", text="Another story entirely, with a sentence.")
+    spaced = Article(id="two words", text="A story under an id with a space in it.")
+    report = store.update(light_encoder, add=[hidden, spaced, FLOOD], progress=False)
+    assert report.added == ["flood-1"] and report.articles == 6
+    assert [p.where for p in report.problems] == ["odd\u202eid", "two words"]
+    assert all("invalid article id" in p.message for p in report.problems)
+    assert stored(store, "two words") is None and stored(store) == 6
+
+
+def test_removed_articles_are_never_quoted_again(store, light_encoder):
+    index = store.open()
+    victim = index.articles()[0].id
+    index.close()
+    report = store.update(light_encoder, remove=[victim, "no-such-article"], progress=False)
     assert report.removed == [victim] and report.not_found == ["no-such-article"]
-    index = LocalIndex(home)
-    assert index.catalog.article(victim) is None and index.catalog.count("articles") == 4
-    engine = Engine(index, light_encoder)
+    assert stored(store, victim) is None and stored(store) == 4
     for question in ("Where was ISIS to be evacuated to?", "ما الذي جرى في مخيم اليرموك؟",
                      "Who controls Hajar al-Aswad?"):
-        assert victim not in [q.article_id for q in engine.ask(question, top=10).quotes]
-    assert verify_index(home, light_encoder).ok
+        assert victim not in quotes_for(store, light_encoder, question)
+    assert store.verify(light_encoder).ok
 
 
+def test_one_writer_at_a_time(store, light_encoder):
+    with writer_lock_held(store), pytest.raises(IndexBusy, match="another isnad process"):
+        store.update(light_encoder, add=[BRIDGE], progress=False)
+    assert stored(store) == 5
+    assert store.update(light_encoder, add=[BRIDGE], progress=False).added == ["bridge-1"]
+
+
+@contextmanager
+def writer_lock_held(store: Storage) -> Iterator[None]:
+    """What another writer holds while it writes to ``store``."""
+    if isinstance(store, PostgresStorage):
+        from isnad.retrieval.postgres.schema import WRITE_LOCK
+
+        with store.database.connect() as other:
+            other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+            yield
+        return
+    lock = store.home.writer_lock()
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def test_adding_with_another_model_is_refused_and_rebuild_switches_model(store,
+                                                                        light_encoder):
+    other = load_encoder(Settings(home=store.home.root, model="minilm"), progress=False)
+    with pytest.raises(ModelMismatch, match="isnad index rebuild"):
+        store.update(other, add=[BRIDGE], progress=False)
+    store.update(light_encoder, add=[BRIDGE], progress=False)
+    articles = store.stored_articles()
+    report = store.update(other, add=articles, fresh=True, progress=False)
+    assert report.articles == 6
+    index = store.open()
+    assert index.model == other.name
+    assert {a.id for a in index.articles()} == {a.id for a in articles}
+    assert Engine(index, other).ask("Where was ISIS to be evacuated to?", top=3).quotes
+    index.close()
+    assert any(p.startswith("model:") for p in store.verify(light_encoder).problems)
+    assert store.verify(other).ok
+
+
+# -- the local backend's own parts -------------------------------------------------------
 def test_many_small_adds_are_merged_and_search_like_one_fresh_build(tmp_path, light_encoder):
     """Incremental adds (with a removal) must give the results a full build gives."""
     articles = [Article(id=f"n{i}", source=f"Outlet {i}",
@@ -153,8 +225,8 @@ def test_many_small_adds_are_merged_and_search_like_one_fresh_build(tmp_path, li
     build_index(fresh, [a for a in articles if a.id != "n3"], light_encoder, progress=False)
     for question in ("Where did the camel escape?", "Which animal was found near the bakery?",
                      "zoo Aleppo horse"):
-        assert quotes_for(incremental, light_encoder, question) == \
-            quotes_for(fresh, light_encoder, question)
+        assert quotes_for(open_storage(incremental), light_encoder, question) == \
+            quotes_for(open_storage(fresh), light_encoder, question)
 
 
 def _segments_of(generation: Path) -> list[str]:
@@ -211,30 +283,6 @@ def test_verify_finds_vectors_without_rows_and_rows_without_vectors(home, light_
 
     other = load_encoder(Settings(home=home.root, model="minilm"), progress=False)
     assert any(p.startswith("model:") for p in verify_index(home, other).problems)
-
-
-def test_one_writer_at_a_time(home, light_encoder):
-    lock = home.writer_lock()
-    lock.acquire()
-    try:
-        with pytest.raises(IndexBusy, match="another isnad process"):
-            update_index(home, light_encoder, add=[BRIDGE], progress=False)
-    finally:
-        lock.release()
-    assert LocalIndex(home).catalog.count("articles") == 5
-
-
-def test_adding_with_another_model_is_refused_and_rebuild_switches_model(home, light_encoder):
-    other = load_encoder(Settings(home=home.root, model="minilm"), progress=False)
-    with pytest.raises(ModelMismatch, match="isnad index rebuild"):
-        update_index(home, other, add=[BRIDGE], progress=False)
-    update_index(home, light_encoder, add=[BRIDGE], progress=False)
-    articles = stored_articles(home)
-    report = build_index(home, articles, other, progress=False)
-    assert report.articles == 6
-    index = LocalIndex(home)
-    assert index.model == other.name
-    assert {a.id for a in index.catalog.articles()} == {a.id for a in articles}
 
 
 def test_verify_finds_offsets_outside_the_text_and_rows_in_no_segment(home):

@@ -30,3 +30,10 @@ def test_the_wheel_carries_the_bundled_articles_and_calibration(tmp_path):
     assert {f"isnad/corpus/bundled/{name}" for name in bundled} <= names
     assert "isnad/retrieval/calibration.json" in names
     assert "isnad/prompts/messages.py" in names
+    # Every module of every package: a subpackage missing from pyproject's list would
+    # work from the source tree and fail once installed.
+    for folder, package in (("isnad", "isnad"), ("corpus", "isnad/corpus"),
+                            ("embeddings", "isnad/embeddings"), ("retrieval", "isnad/retrieval"),
+                            ("bot", "isnad/bot"), ("prompts", "isnad/prompts")):
+        for module in (ROOT / folder).rglob("*.py"):
+            assert f"{package}/{module.relative_to(ROOT / folder).as_posix()}" in names

@@ -6,8 +6,8 @@
     segments.py     immutable shards of vectors (vectors.py, FAISS) and BM25 terms
                     (lexical.py, bm25s); merging them
     index.py        ``LocalIndex``: one version, read (the engine's ``StoredIndex``)
-    planning.py     what each offered article is (unchanged, duplicate, new…)
-    writer.py       one write, start to finish, all-or-nothing
+    writer.py       one write, start to finish, all-or-nothing (what each offered
+                    article is: ../planning.py, shared with every backend)
     verify.py, recover.py   ``isnad index verify`` and ``isnad index recover``
 """
 

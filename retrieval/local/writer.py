@@ -3,7 +3,7 @@
 Every write follows the same steps, under the writer lock:
 
 1. copy the current generation's catalog into a staging folder (or start empty);
-2. remove, replace and add articles in that copy (planning.py); new passages and
+2. remove, replace and add articles in that copy (../planning.py); new passages and
    sentences are embedded (cached vectors reused) and written as one new, immutable
    segment (segments.py);
 3. merge small segments, or segments with many removed rows, when there are too many;
@@ -26,9 +26,10 @@ from ...corpus.model import Article
 from ...embeddings.base import Encoder
 from ...home import IndexHome, generation_number
 from ...private import FOLDER_MODE, private_dir
-from ...progress import progress_bar
 from ...prompts.messages import cli_t
+from ..embedding import EmbeddingCache
 from ..errors import IndexDamaged, ModelMismatch, check_model, index_missing
+from ..planning import Batch, WritePlan
 from ..reports import UpdateReport
 from .catalog import Catalog
 from .generations import (
@@ -39,8 +40,38 @@ from .generations import (
     publish,
     writer_lock,
 )
-from .planning import WritePlan
-from .segments import merge, merge_plan
+from .segments import SegmentBuilder, merge, merge_plan
+
+
+class LocalTarget:
+    """Where a local write's plan puts its rows: the catalog copy and the new segment."""
+
+    def __init__(self, catalog: Catalog, builder: SegmentBuilder) -> None:
+        self.catalog, self.builder, self.segment = catalog, builder, builder.name
+
+    def content_hashes(self) -> dict[str, str]:
+        return self.catalog.content_hashes()
+
+    def minhashes(self) -> list[tuple[str, bytes]]:
+        return self.catalog.minhashes()
+
+    def article_with_text_hash(self, digest: str) -> str | None:
+        return self.catalog.article_with_text_hash(digest)
+
+    def remove_article(self, article_id: str) -> bool:
+        return self.catalog.remove_article(article_id) is not None
+
+    def add_batch(self, batch: Batch) -> None:
+        self.builder.add([r.pid for r in batch.passages], batch.passage_vectors,
+                         batch.passage_texts, [r.sid for r in batch.sentences],
+                         batch.sentence_vectors)
+        for queued in batch.articles:
+            signature = queued.signature
+            self.catalog.add_article(queued.article, queued.content_hash, queued.text_hash,
+                                     None if signature is None else signature.tobytes(),
+                                     batch.added)
+        self.catalog.add_sentences(batch.sentences)
+        self.catalog.add_passages(batch.passages)
 
 
 def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
@@ -77,26 +108,22 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
             catalog = Catalog(staging / "catalog.sqlite")
         seg_number = int(catalog.meta("next_segment", 1))
         segment_name = f"s-{seg_number:06d}-{secrets.token_hex(3)}"
-        plan = WritePlan(home, encoder, catalog, report, segment_name)
+        builder = SegmentBuilder(segment_name, encoder.dim)
+        cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir, encoder.fingerprint()),
+                               encoder.dim, notes=report.warnings)
+        plan = WritePlan(encoder, LocalTarget(catalog, builder), cache, report,
+                         next_pid=int(catalog.meta("next_pid", 0)),
+                         next_sid=int(catalog.meta("next_sid", 0)))
         try:
-            for article_id in remove:
-                (report.removed if plan.remove(article_id) else report.not_found).append(
-                    article_id)
-            with progress_bar(progress, total=total, desc="indexing",
-                              unit="article") as bar:
-                for article in add:
-                    if not plan.offer(article, bar):  # nothing to embed: counts at once
-                        bar.update(1)
-                plan.flush(bar)
+            plan.apply(remove, add, progress, total)
         finally:
-            plan.close()
+            cache.close()
         if not (report.added or report.replaced or report.removed) and not fresh:
             _count(catalog, report)
             catalog.close()
             shutil.rmtree(staging, ignore_errors=True)
             report.seconds = time.perf_counter() - started
             return report
-        builder = plan.builder
         merging = merge_plan(catalog, extra=1 if builder else 0)
         if merging:
             merge(home.segments, catalog, merging, builder)

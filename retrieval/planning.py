@@ -4,28 +4,31 @@ An article is unchanged (same content hash: nothing to do), a duplicate (the sam
 text as another article, or nearly: MinHash), changed (replace it) or new. Unchanged
 articles are recognised by hash before anything is embedded: re-adding a whole
 archive costs reading and hashing it, nothing more. Queued articles are split into
-sentences and passages, embedded through the cache and written into the write's one
-new segment in batches, which bounds memory while streaming a big batch.
+sentences and passages, embedded through the cache and handed to the backend's
+``WriteTarget`` in batches, which bounds memory while streaming a big batch.
+
+Every backend decides the same way: only where the rows go differs (a local write's
+catalog copy and new segment, a PostgreSQL write's transaction).
 """
 
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from tqdm import tqdm
 
-from ...corpus.model import Article, Passage, Problem, Span, id_problem
-from ...corpus.sentences import split_article
-from ...embeddings.base import Encoder
-from ...home import IndexHome
-from ..dedup import SignatureSet, minhash
-from ..embedding import EmbeddingCache, embed_texts, text_hash
-from ..reports import Duplicate, UpdateReport
-from ..storage import PassageRow, SentenceRow
-from .catalog import Catalog
-from .segments import SegmentBuilder
+from ..corpus.model import Article, Passage, Problem, Span, id_problem
+from ..corpus.sentences import split_article
+from ..embeddings.base import Encoder
+from ..progress import progress_bar
+from .dedup import SignatureSet, minhash
+from .embedding import VectorCache, embed_texts, text_hash
+from .reports import Duplicate, UpdateReport
+from .storage import PassageRow, SentenceRow
 
 #: Articles split and embedded together: bounds memory while streaming a big batch.
 BATCH_ARTICLES = 64
@@ -44,30 +47,75 @@ class Queued(NamedTuple):
     text_hash: str
 
 
-class WritePlan:
-    """The article-by-article part of one write (step 2 in writer.py's docstring)."""
+@dataclass
+class Batch:
+    """Queued articles, split and embedded: what a ``WriteTarget`` stores. The vectors
+    are in the order of their rows."""
 
-    def __init__(self, home: IndexHome, encoder: Encoder, catalog: Catalog,
-                 report: UpdateReport, segment_name: str) -> None:
-        self.home, self.encoder, self.catalog, self.report = home, encoder, catalog, report
+    articles: list[Queued]
+    passages: list[PassageRow]
+    passage_texts: list[str]
+    passage_vectors: np.ndarray
+    sentences: list[SentenceRow]
+    sentence_vectors: np.ndarray
+    added: str  # when (ISO 8601), for every article of the write
+
+
+class WriteTarget(Protocol):
+    """What a backend offers the plan of one write: the stored articles it decides
+    against, and a place for removals and new rows, none of them visible to readers
+    before the backend publishes the whole write."""
+
+    #: Where the new rows' vectors go (a local segment's name), recorded in each row.
+    segment: str
+
+    def content_hashes(self) -> dict[str, str]:
+        """article id → ``Article.content_hash()`` of every stored article."""
+        ...
+
+    def minhashes(self) -> list[tuple[str, bytes]]: ...
+
+    def article_with_text_hash(self, digest: str) -> str | None: ...
+
+    def remove_article(self, article_id: str) -> bool:
+        """Remove an article and its rows; False when it is not stored."""
+        ...
+
+    def add_batch(self, batch: Batch) -> None: ...
+
+
+class WritePlan:
+    """The article-by-article part of one write (step 2 in local/writer.py's
+    docstring). ``next_pid``/``next_sid`` are the first ids the write may give: ids are
+    never reused, even after a merge drops the rows that had them."""
+
+    def __init__(self, encoder: Encoder, target: WriteTarget, cache: VectorCache,
+                 report: UpdateReport, next_pid: int, next_sid: int) -> None:
+        self.encoder, self.target, self.cache, self.report = encoder, target, cache, report
         self.now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        # Ids are never reused, even after a merge drops the rows that had them.
-        self.next_pid = int(catalog.meta("next_pid", 0))
-        self.next_sid = int(catalog.meta("next_sid", 0))
-        self.hashes = catalog.content_hashes()
+        self.next_pid, self.next_sid = next_pid, next_sid
+        self.hashes = target.content_hashes()
         self.text_owner: dict[str, str] = {}  # text hash → id, for this batch's articles
-        self.signatures = SignatureSet(catalog.minhashes())
-        self.builder = SegmentBuilder(segment_name, encoder.dim)
+        self.signatures = SignatureSet(target.minhashes())
         self.pending: list[Queued] = []
-        self.cache = EmbeddingCache(EmbeddingCache.path_for(home.cache_dir,
-                                                            encoder.fingerprint()), encoder.dim,
-                                    notes=report.warnings)
+
+    def apply(self, remove: Sequence[str], add: Iterable[Article], progress: bool,
+              total: int | None) -> None:
+        """Remove ``remove`` (ids), then offer each article of ``add``, under a progress
+        bar of the articles; the report says what became of each."""
+        report = self.report
+        for article_id in remove:
+            (report.removed if self.remove(article_id) else report.not_found).append(article_id)
+        with progress_bar(progress, total=total, desc="indexing", unit="article") as bar:
+            for article in add:
+                if not self.offer(article, bar):  # nothing to embed: counts at once
+                    bar.update(1)
+            self.flush(bar)
 
     def remove(self, article_id: str) -> bool:
         if any(queued.article.id == article_id for queued in self.pending):
             self.flush(None)
-        removed = self.catalog.remove_article(article_id)
-        if removed is None:
+        if not self.target.remove_article(article_id):
             return False
         self.signatures.discard(article_id)
         self.hashes.pop(article_id, None)
@@ -86,7 +134,7 @@ class WritePlan:
             report.unchanged.append(article.id)
             return False
         digest = text_hash(article.text)
-        twin = self.text_owner.get(digest) or self.catalog.article_with_text_hash(digest)
+        twin = self.text_owner.get(digest) or self.target.article_with_text_hash(digest)
         if twin is not None and twin != article.id:
             report.duplicates.append(Duplicate(article.id, twin, 1.0, article.origin))
             return False
@@ -117,10 +165,11 @@ class WritePlan:
         return True
 
     def flush(self, bar: tqdm | None) -> None:
-        """Segment, embed and record the queued articles."""
+        """Split, embed and record the queued articles."""
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        segment = self.target.segment
         passage_rows: list[PassageRow] = []
         sentence_rows: list[SentenceRow] = []
         passage_texts: list[str] = []
@@ -129,14 +178,14 @@ class WritePlan:
             base_sid = self.next_sid
             for span in sentences:
                 sentence_rows.append(SentenceRow(self.next_sid, article.id, span.start,
-                                                 span.end, self.builder.name))
+                                                 span.end, segment))
                 sentence_texts.append(article.text[span.start:span.end])
                 self.next_sid += 1
             for passage in passages:
                 passage_rows.append(PassageRow(self.next_pid, article.id, passage.ordinal,
                                                passage.start, passage.end,
                                                base_sid + passage.first,
-                                               base_sid + passage.last, self.builder.name))
+                                               base_sid + passage.last, segment))
                 passage_texts.append(article.text[passage.start:passage.end])
                 self.next_pid += 1
         texts = passage_texts + sentence_texts
@@ -147,15 +196,5 @@ class WritePlan:
         if bar is not None:
             bar.update(len(batch))
         passage_vectors, sentence_vectors = np.split(vectors, [len(passage_texts)])
-        self.builder.add([r.pid for r in passage_rows], passage_vectors, passage_texts,
-                         [r.sid for r in sentence_rows], sentence_vectors)
-        for queued in batch:
-            signature = queued.signature
-            self.catalog.add_article(queued.article, queued.content_hash, queued.text_hash,
-                                     None if signature is None else signature.tobytes(),
-                                     self.now)
-        self.catalog.add_sentences(sentence_rows)
-        self.catalog.add_passages(passage_rows)
-
-    def close(self) -> None:
-        self.cache.close()
+        self.target.add_batch(Batch(batch, passage_rows, passage_texts, passage_vectors,
+                                    sentence_rows, sentence_vectors, self.now))

@@ -1,0 +1,46 @@
+"""The embedding cache as a table: every process and machine that writes the index
+shares it, so no text is embedded twice wherever it was first indexed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ...database import Database
+from ...embeddings.base import Encoder
+from ..embedding import text_hash
+from .schema import connect
+
+
+def model_key(encoder: Encoder) -> str:
+    """The model and its settings, as the local cache's file name has them."""
+    return text_hash(json.dumps(encoder.fingerprint(), sort_keys=True))[:16]
+
+
+class PostgresEmbeddingCache:
+    """text hash → vector for one model, on a connection of its own in autocommit:
+    what is embedded stays cached even when the write that embedded it rolls back."""
+
+    def __init__(self, database: Database, encoder: Encoder) -> None:
+        self.database, self.dim, self.model = database, encoder.dim, model_key(encoder)
+        self._db = connect(database)
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        with self.database.errors():
+            rows = self._db.execute("SELECT hash, vector FROM embedding_cache "
+                                    "WHERE model = %s AND hash = ANY(%s)",
+                                    (self.model, list(hashes))).fetchall()
+        found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
+        return {key: v for key, v in found.items() if len(v) == self.dim}
+
+    def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = [(self.model, key, np.asarray(v, dtype=np.float32).tobytes())
+                for key, v in items]
+        with self.database.errors(), self._db.cursor() as cursor:
+            cursor.executemany("INSERT INTO embedding_cache (model, hash, vector) "
+                               "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", rows)
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,80 @@
+"""Connections to the index's database, and the one place its errors become messages.
+
+psycopg runs one query at a time per connection, so readers keep one connection per
+thread (the bot asks on several worker threads at once). A call whose connection died
+(a server restart, a failover) is tried once more on a new connection; any failure
+reaches callers as ``IndexUnavailable`` with isnad/database.py's one line, which never
+shows the password. The next call connects again, so the bot answers again as soon
+as the server is back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ...database import Database, DatabaseError
+from ..errors import IndexUnavailable
+from .schema import connect
+
+T = TypeVar("T")
+
+#: HNSW candidates per search; the engine takes up to 50 hits per retriever, and HNSW
+#: returns at most ``ef_search`` rows (recall measured in bench/postgres_vectors.py).
+EF_SEARCH = 100
+
+
+class Session:
+    """``database``'s connections for one process. ``primary``: the tables may be
+    created and upgraded here (not on a read replica)."""
+
+    def __init__(self, database: Database, primary: bool = True) -> None:
+        self.database, self.primary = database, primary
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def connection(self) -> Any:
+        """This thread's connection, opened on first use."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = connect(self.database, migrate_schema=self.primary)
+            with self.database.errors():
+                # A server-wide setting below EF_SEARCH would cut the candidates short.
+                connection.execute("SELECT set_config('hnsw.ef_search', %s, false)",
+                                   (str(EF_SEARCH),))
+            self._local.connection = connection
+            with self._lock:
+                self._all.append(connection)
+        return connection
+
+    def run(self, work: Callable[[Any], T]) -> T:
+        """``work(connection)``, retried once on a new connection when it died."""
+        import psycopg
+
+        try:
+            with self.database.errors():
+                try:
+                    return work(self.connection())
+                except psycopg.OperationalError:
+                    self._drop()
+                    return work(self.connection())
+        except DatabaseError as exc:
+            self._drop()
+            raise IndexUnavailable(str(exc)) from None
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with self._lock:
+                if connection in self._all:
+                    self._all.remove(connection)
+            connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._all = self._all, []
+        for connection in connections:
+            connection.close()
