@@ -48,6 +48,8 @@ from .tables import format_table
 def settings_help(*fields: str, bot: bool = False) -> str:
     """The epilog of a command's --help: each setting it reads, with what it means."""
     lines = ["Settings (environment variables, or a .env file in the working directory):"]
+    if "home" in fields:  # where the index is: ISNAD_HOME, or PostgreSQL when set
+        fields = tuple(dict.fromkeys([*fields, "database_url", "database_read_url"]))
     lines += [f"{env_name(f)}: {Settings.model_fields[f].description}" for f in fields]
     if bot:
         from isnad.bot.config import BotSettings
@@ -313,17 +315,14 @@ def index_verify(
             raise typer.Exit(1)
         return
     if report.ok:
+        segments = f" in {report.segments} segments" if report.segments else ""
         typer.echo(f"ok: {report.articles} articles, {report.passages} passages, "
-                   f"{report.sentences} sentences in {report.segments} segments "
-                   f"({report.generation})")
+                   f"{report.sentences} sentences{segments} ({report.generation})")
         return
     for problem in report.problems:
         _err(problem)
     if not (report.missing or report.model_only):  # those problems say what to run
-        _err("to repair: `isnad index rebuild` re-indexes the stored articles; if the "
-             "catalog itself is unreadable, `isnad index build PATH` from the source "
-             "files, or `isnad index recover` to go back to the newest complete earlier "
-             "version")
+        _err(cli_t("repair_" + report.backend))
     raise typer.Exit(1)
 
 

@@ -154,6 +154,13 @@ CLI_MESSAGES: dict[str, str] = {
                                   "index build PATH`",
     "index_busy": "another isnad process is writing the index in {index}; try again when it "
                   "has finished",
+    "repair_local": "to repair: `isnad index rebuild` re-indexes the stored articles; if the "
+                    "catalog itself is unreadable, `isnad index build PATH` from the source "
+                    "files, or `isnad index recover` to go back to the newest complete "
+                    "earlier version",
+    "repair_postgres": "to repair: `isnad index rebuild` re-indexes the stored articles (in "
+                       "one transaction: the index stays readable meanwhile), or `isnad "
+                       "index build PATH` from the source files",
     "nothing_to_recover": "no kept version in {generations} is complete: build the index "
                           "again from the source files with `isnad index build PATH`",
     "recovered": "recovered: the current version is now {generation} ({articles} articles); "

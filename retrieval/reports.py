@@ -88,6 +88,8 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     #: No current generation at all: the one problem says what to do instead.
     missing: bool = False
+    #: Which backend was checked (what repairs it differs).
+    backend: str = "local"
 
     @property
     def ok(self) -> bool:

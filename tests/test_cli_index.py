@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import terminal
 from test_cli import ISNAD, run
 
@@ -25,8 +26,18 @@ def env_for(home: IndexHome, cli_env: dict[str, str]) -> dict[str, str]:
     return {**cli_env, "ISNAD_HOME": str(home.root)}
 
 
-def test_add_reports_each_bad_input_and_indexes_the_rest(writable_home, cli_env, tmp_path):
+@pytest.fixture(params=["local", "postgres"])
+def index_env(request: pytest.FixtureRequest, writable_home, cli_env) -> dict[str, str]:
+    """The environment of commands on this test's own index of the bundled articles, on
+    each backend (PostgreSQL: ISNAD_DATABASE_URL; models still come from ISNAD_HOME)."""
     env = env_for(writable_home, cli_env)
+    if request.param == "postgres":
+        env["ISNAD_DATABASE_URL"] = request.getfixturevalue("pg_indexed_url")
+    return env
+
+
+def test_add_reports_each_bad_input_and_indexes_the_rest(index_env, tmp_path):
+    env = index_env
     folder = tmp_path / "incoming"
     folder.mkdir()
     lines = [json.dumps(WIRE), "not json", json.dumps({"id": "no-text", "title": "x"}),
@@ -47,8 +58,8 @@ def test_add_reports_each_bad_input_and_indexes_the_rest(writable_home, cli_env,
     assert status["bytes"] > 0
 
 
-def test_add_again_remove_verify_and_rebuild(writable_home, cli_env, tmp_path):
-    env = env_for(writable_home, cli_env)
+def test_add_again_remove_verify_and_rebuild(index_env, tmp_path):
+    env = index_env
     batch = tmp_path / "one.jsonl"
     batch.write_text(json.dumps(WIRE) + "\n")
     assert run(["index", "add", str(batch)], env, timeout=300).returncode == 0
@@ -131,9 +142,8 @@ def test_watch_needs_a_folder(cli_env, tmp_path):
     assert result.returncode == 2 and "not a folder" in result.stderr
 
 
-def test_the_same_id_twice_in_one_batch_is_reported_and_the_first_kept(writable_home,
-                                                                       cli_env, tmp_path):
-    env = env_for(writable_home, cli_env)
+def test_the_same_id_twice_in_one_batch_is_reported_and_the_first_kept(index_env, tmp_path):
+    env = index_env
     later = {**WIRE, "text": "Corrected: the buses left at noon, not at dawn."}
     batch = tmp_path / "twice.jsonl"
     batch.write_text(json.dumps(WIRE) + "\n" + json.dumps(later) + "\n")
@@ -145,8 +155,11 @@ def test_the_same_id_twice_in_one_batch_is_reported_and_the_first_kept(writable_
     assert run(["index", "verify", "--skip-model"], env).returncode == 0
 
 
-def test_index_commands_need_an_index(cli_env, tmp_path: Path):
+@pytest.mark.parametrize("backend", ["local", "postgres"])
+def test_index_commands_need_an_index(cli_env, tmp_path: Path, backend, request):
     env = {**cli_env, "ISNAD_HOME": str(tmp_path / "empty")}
+    if backend == "postgres":
+        env["ISNAD_DATABASE_URL"] = request.getfixturevalue("pg_url")
     for args in (["index", "status"], ["index", "rebuild"], ["index", "remove", "x"]):
         result = run(args, env)
         assert result.returncode == 1, (args, result.stderr)

@@ -104,11 +104,11 @@ class PostgresStorage(Storage):
             raise
 
     def verify(self, encoder: Encoder | None) -> VerifyReport:
-        report = VerifyReport(generation=self.database.shown)
+        report = VerifyReport(generation=self.database.shown, backend=self.backend)
         try:
             index = self.open_primary()
         except IndexMissing as exc:
-            return VerifyReport(problems=[str(exc)], missing=True)
+            return VerifyReport(problems=[str(exc)], missing=True, backend=self.backend)
         try:
             report.generation = f"{self.database.shown} ({index.version})"
             index.session.run(lambda db: verify_rows(db, read_meta(db), encoder, report))

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgserver import Server, new_database
 
 from .harness import EMULATOR_DIR, BotProcess, Emulator
 
 TOKEN = "1234567:E2E-main_bot-token-do-not-log"
+PG_TOKEN = "1234568:E2E-postgres-index-bot-token"
 ADMIN_ID = 4242
 
 
@@ -56,3 +58,27 @@ def main_bot(emulator: Emulator, e2e_home: Path,
     assert TOKEN not in bot.log(), "the token appeared in the bot's log"
     assert TOKEN.split(":")[1] not in bot.log()
     assert code == 0, bot.log()[-3000:]
+
+
+@pytest.fixture(scope="session")
+def pg_bot(emulator: Emulator, e2e_home: Path, pg_server: Server, pg_indexed: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    """The same bot with ISNAD_DATABASE_URL set: the index of the bundled articles, the
+    embedding cache and the bot's state all in PostgreSQL."""
+    log = tmp_path_factory.mktemp("pg-bot") / "bot.log"
+    for url in new_database(pg_server, template=pg_indexed):
+        bot = BotProcess(emulator, PG_TOKEN, e2e_home, log,
+                         env={"ISNAD_DATABASE_URL": url, "ISNAD_DEBUG": "1"})
+        bot.wait_ready()
+        yield bot
+        code = bot.stop()
+        assert PG_TOKEN.split(":")[1] not in bot.log()
+        assert code == 0, bot.log()[-3000:]
+
+
+@pytest.fixture(scope="session", params=["local", "postgres"])
+def any_bot(request: pytest.FixtureRequest) -> BotProcess:
+    """The bot over each index backend: what it answers must not depend on which."""
+    bot: BotProcess = request.getfixturevalue("main_bot" if request.param == "local"
+                                              else "pg_bot")
+    return bot

@@ -119,29 +119,29 @@ def ask(emulator: Emulator, user: FakeUser, question: str, n: int = 1,
 
 
 # -- the conversation ---------------------------------------------------------------------------
-def test_start_describes_the_bundled_corpus(emulator: Emulator, main_bot: BotProcess,
+def test_start_describes_the_bundled_corpus(emulator: Emulator, any_bot: BotProcess,
                                             catalog_articles):
-    (reply,) = ask(emulator, FakeUser(1001), "/start")
+    (reply,) = ask(emulator, FakeUser(1001), "/start", token=any_bot.token)
     text = visible(reply["params"]["text"])
     assert "Isnad answers questions about Arabic news" in text
     assert "The index holds 5 articles" in text
     assert bot_t("example_1", "en") in text and bot_t("example_2", "en") in text
     dated = sum(1 for a in {a.id: a for a in catalog_articles.values()}.values() if a.published)
     assert dated == 1 and "One of them states when it was published: on 20" in text
-    (arabic,) = ask(emulator, FakeUser(1011, "ar"), "/start")
+    (arabic,) = ask(emulator, FakeUser(1011, "ar"), "/start", token=any_bot.token)
     assert "عدد المقالات في الفهرس: 5" in visible(arabic["params"]["text"])
 
 
-def test_english_question_is_answered_with_verbatim_quotes(emulator, main_bot,
+def test_english_question_is_answered_with_verbatim_quotes(emulator, any_bot,
                                                            catalog_articles):
-    (reply,) = ask(emulator, FakeUser(1002), ENGLISH)
+    (reply,) = ask(emulator, FakeUser(1002), ENGLISH, token=any_bot.token)
     assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
     assert callback_data(reply, "m:")
     assert row_of(reply)[1:] == ["Context", "👍", "👎"]  # one light row, More first
 
 
-def test_arabic_question_is_answered_in_arabic(emulator, main_bot, catalog_articles):
-    (reply,) = ask(emulator, FakeUser(1003, "en"), ARABIC)
+def test_arabic_question_is_answered_in_arabic(emulator, any_bot, catalog_articles):
+    (reply,) = ask(emulator, FakeUser(1003, "en"), ARABIC, token=any_bot.token)
     assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
     assert row_of(reply) == ["المزيد", "السياق", "👍", "👎"][-len(row_of(reply)):]
 
@@ -201,26 +201,26 @@ def test_more_context_and_feedback_buttons(emulator, main_bot, catalog_articles,
     assert article.text[row[4]:row[5]] == quote.removesuffix("…")
 
 
-def test_an_article_id_opens_the_whole_article_verbatim(emulator, main_bot,
+def test_an_article_id_opens_the_whole_article_verbatim(emulator, any_bot,
                                                         catalog_articles):
     """The deep link behind an attribution's id, then its pages, give back the text."""
-    user = FakeUser(1013)
-    (answer,) = ask(emulator, user, ENGLISH)
+    user, token = FakeUser(1013), any_bot.token
+    (answer,) = ask(emulator, user, ENGLISH, token=token)
     links = _HREF.findall(answer["params"]["text"])
     assert links and all(link.startswith(_DEEP_LINK) for link in links)  # bundled: no urls
     payload = html.unescape(links[0]).removeprefix(_DEEP_LINK)
     article = catalog_articles[article_id_from(payload)]
-    (page,) = ask(emulator, user, f"/start {payload}")
+    (page,) = ask(emulator, user, f"/start {payload}", token=token)
     pages, message = [page], page["result"]
     while nxt := [d for d in callback_data(pages[-1], "a:")
                   if d.split(":")[1] == str(len(pages))]:
         mark = emulator.mark()
-        emulator.press(TOKEN, user, message, nxt[0])
-        pages.append(checked([first_call(emulator, "editMessageText", mark)])[0])
+        emulator.press(token, user, message, nxt[0])
+        pages.append(checked([first_call(emulator, "editMessageText", mark, token)])[0])
     texts = [html.unescape(re.search(r"<blockquote>\u200f?(.*?)</blockquote>",
                                      p["params"]["text"], re.S).group(1)) for p in pages]
     assert "".join(texts) == article.text
-    (typed,) = ask(emulator, user, f"/article {article.id}")
+    (typed,) = ask(emulator, user, f"/article {article.id}", token=token)
     assert typed["params"]["text"] == page["params"]["text"]
 
 
@@ -387,23 +387,23 @@ def test_a_blocked_chat_does_not_lose_others_answers(emulator, main_bot):
     assert "blocked the bot" in main_bot.log()
 
 
-def test_twenty_users_at_once_are_all_answered(emulator, main_bot, catalog_articles):
+def test_twenty_users_at_once_are_all_answered(emulator, any_bot, catalog_articles):
     users = [FakeUser(2000 + i, "ar" if i % 2 else "en") for i in range(20)]
     mark = emulator.mark()
     with ThreadPoolExecutor(20) as pool:
-        list(pool.map(lambda u: emulator.send_text(TOKEN, u, ARABIC if u.id % 2 else ENGLISH),
-                      users))
+        list(pool.map(lambda u: emulator.send_text(any_bot.token, u,
+                                                   ARABIC if u.id % 2 else ENGLISH), users))
 
     def all_answered(calls: list[dict[str, Any]]) -> bool:
         answered = {str(c["params"].get("chat_id")) for c in calls
                     if c["method"] == "sendMessage"}
         return all(str(u.id) in answered for u in users)
 
-    calls = emulator.wait_for(all_answered, TOKEN, mark, timeout=90)
+    calls = emulator.wait_for(all_answered, any_bot.token, mark, timeout=90)
     replies = checked([c for c in calls if c["method"] == "sendMessage"])
     for reply in replies:
         assert assert_verbatim(reply["params"]["text"], catalog_articles) >= 1
-    assert main_bot.process.poll() is None
+    assert any_bot.process.poll() is None
 
 
 def test_the_token_never_reaches_the_log(main_bot):
