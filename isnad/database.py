@@ -132,7 +132,10 @@ def migrate(database: Database, connection: psycopg.Connection[Any], component: 
     with database.errors():
         with connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            connection.execute(SCHEMA_TABLE)
+            # Only when missing: CREATE TABLE IF NOT EXISTS needs the right to create,
+            # which a role that only reads (or writes rows) does not have.
+            if connection.execute("SELECT to_regclass('isnad_schema')").fetchone()[0] is None:
+                connection.execute(SCHEMA_TABLE)
         found = _version(connection, component)
         if found > known:
             raise DatabaseError(cli_t("database_newer_schema", url=database.shown,

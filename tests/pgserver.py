@@ -121,6 +121,20 @@ class Server:
         if (self.data / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def replica(self, folder: Path) -> Server:
+        """A streaming standby of this server in ``folder``, started (``pg_basebackup
+        -R`` writes the standby's settings; it then follows the primary's WAL)."""
+        standby = Server(folder, self.bin, self.user)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            shutil.chown(folder, self.user)
+        self._run("pg_basebackup", "-D", str(standby.data), "-h", "127.0.0.1",
+                  "-p", str(self.port), "-U", "postgres", "-R", "-X", "stream",
+                  "--checkpoint=fast",  # not a spread checkpoint: minutes of waiting
+                  timeout=300)
+        standby.start()
+        return standby
+
     def url(self, database: str = "postgres", user: str = "postgres",
             password: str | None = None) -> str:
         login = f"{user}:{password}" if password else user

@@ -4,6 +4,7 @@ must stay whole and usable, and the next write must succeed.
 The writer is stopped at a named step with ISNAD_PAUSE_AT (it touches a file and
 waits there), then this test sends SIGKILL from outside, as an operator or the OOM
 killer would. Kills at fixed delays into an unpaused run cover the moments between.
+On PostgreSQL a write is one transaction: killed mid-batch, nothing of it is seen.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from isnad.database import Database
 from isnad.home import IndexHome
+from isnad.retrieval import open_storage
 from isnad.retrieval.local import LocalIndex, verify_index
 
 ISNAD = [sys.executable, "-m", "isnad"]
@@ -126,3 +129,79 @@ def test_kills_at_any_moment_and_readers_never_see_half_an_index(crash_home, lig
         reader.join()
     assert failures == []
     assert set(seen) <= {5, 13} and seen
+
+
+# -- PostgreSQL (ISNAD_DATABASE_URL): one write is one transaction ----------------------
+def pg_env(home: IndexHome, url: str, **extra: str) -> dict[str, str]:
+    return env_for(home, ISNAD_DATABASE_URL=url, **extra)
+
+
+def pg_articles(url: str) -> int:
+    storage = open_storage(IndexHome(Path("unused")), "postgres", database=Database(url))
+    index = storage.open()
+    try:
+        return index.stats().articles
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("step", ["embedding", "postgres-commit"])
+def test_kill_mid_batch_on_postgres_leaves_nothing_partial(crash_home, pg_indexed_url,
+                                                           light_encoder, tmp_path, step):
+    batch = write_batch(tmp_path, NEW_ARTICLES[:3])
+    pause = tmp_path / "paused"
+    writer = subprocess.Popen([*ISNAD, "index", "add", str(batch)],
+                              env=pg_env(crash_home, pg_indexed_url, ISNAD_PAUSE_AT=step,
+                                         ISNAD_PAUSE_FILE=str(pause)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not pause.exists():
+        assert writer.poll() is None, writer.stderr.read().decode()
+        assert time.monotonic() < deadline, "the writer never reached " + step
+        time.sleep(0.05)
+    # Its rows are in the open transaction: a reader sees the index before the write.
+    assert pg_articles(pg_indexed_url) == 5
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+
+    storage = open_storage(crash_home, "postgres", database=Database(pg_indexed_url))
+    assert pg_articles(pg_indexed_url) == 5 and storage.verify(light_encoder).ok
+    # The server rolled the dead writer's transaction back and let go of its lock; what
+    # it had embedded stays in the cache.
+    done = subprocess.run([*ISNAD, "index", "add", "--json", str(batch)],
+                          env=pg_env(crash_home, pg_indexed_url), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["added"]) == 3 and report["articles"] == 8 and report["cached"] > 0
+    if step == "postgres-commit":
+        assert report["embedded"] == 0
+    assert storage.verify(light_encoder).ok and pg_articles(pg_indexed_url) == 8
+
+
+def test_the_server_dying_mid_write_loses_nothing_and_says_so(crash_home, pg_server,
+                                                             pg_indexed_url, light_encoder,
+                                                             tmp_path):
+    batch = write_batch(tmp_path, NEW_ARTICLES[:3])
+    pause = tmp_path / "paused"
+    writer = subprocess.Popen([*ISNAD, "index", "add", str(batch)],
+                              env=pg_env(crash_home, pg_indexed_url,
+                                         ISNAD_PAUSE_AT="postgres-commit",
+                                         ISNAD_PAUSE_FILE=str(pause), ISNAD_PAUSE_SECONDS="2"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not pause.exists():
+        assert writer.poll() is None, writer.stderr.read()
+        assert time.monotonic() < deadline, "the writer never reached its commit"
+        time.sleep(0.05)
+    pg_server.stop("immediate")
+    try:
+        _, err = writer.communicate(timeout=120)
+    finally:
+        pg_server.start()
+    assert writer.returncode == 1
+    assert err.count("\n") == 1 and "nothing partial was written" in err, err
+    assert "Traceback" not in err
+    assert pg_articles(pg_indexed_url) == 5
+    storage = open_storage(crash_home, "postgres", database=Database(pg_indexed_url))
+    assert storage.verify(light_encoder).ok

@@ -1,22 +1,25 @@
-"""The real bot process with its state in PostgreSQL (ISNAD_DATABASE_URL), against the
-Bot API emulator and a real server started by the tests (tests/pgserver.py).
+"""The real bot process with its index and state in PostgreSQL (ISNAD_DATABASE_URL),
+against the Bot API emulator and a real server started by the tests (tests/pgserver.py).
 
 What the SQLite store's tests check through bot.sqlite is checked here through the
-server's tables; and what only a server can do to a bot: go away mid-run, refuse a login.
+server's tables; and what only a server can do to a bot: go away mid-run, refuse a login,
+serve its questions from a streaming replica (ISNAD_DATABASE_READ_URL).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 
 import pytest
-from pgserver import LOGIN_PASSWORD, LOGIN_USER, free_port
+from pgserver import LOGIN_PASSWORD, LOGIN_USER, free_port, new_database
 
 from isnad.prompts.bot import bot_t
 
 from .harness import BotProcess, FakeUser
-from .test_bot_e2e import ENGLISH, ask, callback_data, first_call
+from .test_bot_e2e import ENGLISH, ask, callback_data, cited_quotes, first_call
 
 TOKEN = "7654322:E2E-postgres-bot-token"
 
@@ -37,7 +40,8 @@ def test_the_bot_keeps_its_state_in_postgres_and_rides_out_a_server_restart(
     bot = BotProcess(emulator, TOKEN, e2e_home, tmp_path / "bot.log",
                      env={"ISNAD_DATABASE_URL": url, "ISNAD_DEBUG": "1"})
     try:
-        bot.wait_ready()
+        bot.wait_ready()  # on first use it indexed the bundled articles into the database
+        assert pg_server.sql("SELECT count(*) FROM index_articles", name).strip() == "5"
         user = FakeUser(2001)
         (answer,) = ask(emulator, user, ENGLISH, token=TOKEN)
         token = callback_data(answer, "m:")[0].split(":")[1]
@@ -86,3 +90,52 @@ def test_an_unusable_database_stops_the_bot_with_one_line_and_no_password(
         assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
         assert "Hunter2secret" not in result.stderr + result.stdout
         assert "Traceback" not in result.stderr
+
+
+REPLICA_TOKEN = "7654323:E2E-replica-bot-token"
+WIRE = {"id": "bridge-9", "title": "Council approves bridge", "source": "Test Daily",
+        "text": "The city council approved the new river bridge on Monday. Construction "
+                "starts in June and will cost three million dinars. The mayor said the old "
+                "ferry will keep running until the bridge opens."}
+
+
+def test_the_bot_reads_from_a_streaming_replica_what_the_primary_wrote(
+        emulator, e2e_home, pg_server, pg_indexed, tmp_path):
+    for primary in new_database(pg_server, template=pg_indexed):
+        name = primary.rsplit("/", 1)[1]
+        replica = pg_server.replica(pg_server.folder / f"replica-{name}")
+        try:
+            read_url = replica.url(name)
+            bot = BotProcess(emulator, REPLICA_TOKEN, e2e_home, tmp_path / "bot.log",
+                             env={"ISNAD_DATABASE_URL": primary,
+                                  "ISNAD_DATABASE_READ_URL": read_url})
+            try:
+                bot.wait_ready()
+                batch = tmp_path / "wire.jsonl"
+                batch.write_text(json.dumps(WIRE) + "\n")
+                env = {"PATH": "/usr/bin:/bin", "ISNAD_HOME": str(e2e_home),
+                       "ISNAD_MODEL": "e5-small-q4", "ISNAD_DATABASE_URL": primary}
+                added = subprocess.run([sys.executable, "-m", "isnad", "index", "add",
+                                        str(batch)], env=env, capture_output=True, text=True,
+                                       timeout=300)
+                assert added.returncode == 0, added.stderr
+                deadline = time.monotonic() + 60
+                while replica.sql("SELECT count(*) FROM index_articles WHERE id = 'bridge-9'",
+                                  name).strip() != "1":
+                    assert time.monotonic() < deadline, "the replica never caught up"
+                    time.sleep(0.2)
+                (answer,) = ask(emulator, FakeUser(2101), "When does construction of the "
+                                "bridge start?", token=REPLICA_TOKEN)
+                quotes = cited_quotes(answer["params"]["text"])
+                assert quotes and quotes[0][1] == "bridge-9"
+                assert quotes[0][0].removesuffix("…") in WIRE["text"]
+                # The questions were read on the replica, the state written on the primary.
+                readers = replica.sql("SELECT count(*) FROM pg_stat_activity WHERE "
+                                      f"datname = '{name}' AND application_name = 'isnad'")
+                assert int(readers) >= 1
+                assert pg_server.sql("SELECT count(*) FROM bot_answers", name).strip() == "1"
+            finally:
+                code = bot.stop()
+            assert code == 0, bot.log()[-3000:]
+        finally:
+            replica.stop("immediate")
