@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/isnad-scale"))
     args = parser.parse_args()
 
-    from isnad.corpus import read_articles, segment
+    from isnad.corpus import read_articles, split_article
     from isnad.embeddings import create_encoder
     from isnad.home import IndexHome
     from isnad.provenance import run_info
@@ -150,7 +150,7 @@ def main() -> None:
     sample = read_articles([work / "sample.jsonl"]).articles
     texts = []
     for article in sample:
-        sentences, passages = segment(article)
+        sentences, passages = split_article(article)
         texts += [article.text[p.start:p.end] for p in passages]
         texts += [article.text[s.start:s.end] for s in sentences]
     encoder.encode_documents(texts[:8], 32)

@@ -54,7 +54,7 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 def bench_model(model: str) -> dict[str, object]:
     from isnad.app import load_encoder, read_corpus
-    from isnad.corpus import bundled_corpus_dir, segment
+    from isnad.corpus import bundled_corpus_dir, split_article
     from isnad.home import IndexHome
     from isnad.provenance import run_info
     from isnad.retrieval.engine import Engine
@@ -70,7 +70,7 @@ def bench_model(model: str) -> dict[str, object]:
         report = build_index(home, articles, encoder, progress=False)
         texts = []
         for article in articles:
-            sentences, passages = segment(article)
+            sentences, passages = split_article(article)
             texts += [article.text[p.start:p.end] for p in passages]
             texts += [article.text[s.start:s.end] for s in sentences]
         started = time.perf_counter()

@@ -12,9 +12,9 @@ nothing imports it until a database URL is set.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from isnad.prompts.messages import cli_t
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Seconds to wait for the server before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
+
+T = TypeVar("T")
 
 
 class DatabaseError(Exception):
@@ -112,6 +114,25 @@ class Database:
                                       reason=_reason(exc))) from None
 
 
+    def retrying(self, connection: Callable[[], Any], drop: Callable[[], None],
+                 work: Callable[[Any], T]) -> T:
+        """``work(connection())``; when that connection turns out to be dead (a server
+        restart, a failover), ``drop`` it and try once more on a new one. Any failure
+        is DatabaseError (one line), the connection dropped, so the next call connects
+        again: a process keeps working once the server is back."""
+        psycopg = _driver()
+        try:
+            with self.errors():
+                try:
+                    return work(connection())
+                except psycopg.OperationalError:
+                    drop()
+                    return work(connection())
+        except DatabaseError:
+            drop()
+            raise
+
+
 #: Which layout each part of Isnad has in this database (one row per part).
 SCHEMA_TABLE = """CREATE TABLE IF NOT EXISTS isnad_schema (
     component TEXT PRIMARY KEY,
@@ -134,7 +155,8 @@ def migrate(database: Database, connection: psycopg.Connection[Any], component: 
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             # Only when missing: CREATE TABLE IF NOT EXISTS needs the right to create,
             # which a role that only reads (or writes rows) does not have.
-            if connection.execute("SELECT to_regclass('isnad_schema')").fetchone()[0] is None:
+            found = connection.execute("SELECT to_regclass('isnad_schema')").fetchone()
+            if found is None or found[0] is None:
                 connection.execute(SCHEMA_TABLE)
         found = _version(connection, component)
         if found > known:

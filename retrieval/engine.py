@@ -257,8 +257,13 @@ class Engine(IndexView):
         dense = index.sentence_vectors(ordered) @ query.vector
         query_terms = set(query.terms)
         candidates = []
+        # Each article read once per question (a live index does not keep them: see
+        # view.py), so all its candidates are cut from the same text.
+        read: dict[str, Article | None] = {}
         for sentence, d in zip(ordered, dense, strict=True):
-            article = self.article(sentence.article_id)
+            if sentence.article_id not in read:
+                read[sentence.article_id] = self.article(sentence.article_id)
+            article = read[sentence.article_id]
             if article is None:  # removed since this reader opened the index
                 continue
             text = article.text[sentence.start:sentence.end]

@@ -53,6 +53,21 @@ def write_batch(folder: Path, articles: list[dict]) -> Path:
     return path
 
 
+def paused_writer(batch: Path, env: dict[str, str], step: str, pause: Path,
+                  **more: str) -> subprocess.Popen[str]:
+    """`isnad index add BATCH`, started and waiting at ``step`` (ISNAD_PAUSE_AT)."""
+    writer = subprocess.Popen([*ISNAD, "index", "add", str(batch)],
+                              env={**env, "ISNAD_PAUSE_AT": step,
+                                   "ISNAD_PAUSE_FILE": str(pause), **more},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not pause.exists():
+        assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
+        assert time.monotonic() < deadline, "the writer never reached " + step
+        time.sleep(0.05)
+    return writer
+
+
 def assert_whole(home: IndexHome, encoder, articles: set[int]) -> int:
     """The current version verifies, answers, and has one of the expected sizes."""
     report = verify_index(home, encoder)
@@ -69,16 +84,7 @@ def assert_whole(home: IndexHome, encoder, articles: set[int]) -> int:
 def test_kill_at_each_step_leaves_the_previous_version(crash_home, light_encoder, tmp_path,
                                                        step):
     batch = write_batch(tmp_path, NEW_ARTICLES[:3])
-    pause = tmp_path / "paused"
-    writer = subprocess.Popen([*ISNAD, "index", "add", str(batch)],
-                              env=env_for(crash_home, ISNAD_PAUSE_AT=step,
-                                          ISNAD_PAUSE_FILE=str(pause)),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not pause.exists():
-        assert writer.poll() is None, writer.stderr.read().decode()
-        assert time.monotonic() < deadline, "the writer never reached " + step
-        time.sleep(0.05)
+    writer = paused_writer(batch, env_for(crash_home), step, tmp_path / "paused")
     writer.send_signal(signal.SIGKILL)
     writer.wait()
 
@@ -149,16 +155,8 @@ def pg_articles(url: str) -> int:
 def test_kill_mid_batch_on_postgres_leaves_nothing_partial(crash_home, pg_indexed_url,
                                                            light_encoder, tmp_path, step):
     batch = write_batch(tmp_path, NEW_ARTICLES[:3])
-    pause = tmp_path / "paused"
-    writer = subprocess.Popen([*ISNAD, "index", "add", str(batch)],
-                              env=pg_env(crash_home, pg_indexed_url, ISNAD_PAUSE_AT=step,
-                                         ISNAD_PAUSE_FILE=str(pause)),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not pause.exists():
-        assert writer.poll() is None, writer.stderr.read().decode()
-        assert time.monotonic() < deadline, "the writer never reached " + step
-        time.sleep(0.05)
+    writer = paused_writer(batch, pg_env(crash_home, pg_indexed_url), step,
+                           tmp_path / "paused")
     # Its rows are in the open transaction: a reader sees the index before the write.
     assert pg_articles(pg_indexed_url) == 5
     writer.send_signal(signal.SIGKILL)
@@ -183,17 +181,8 @@ def test_the_server_dying_mid_write_loses_nothing_and_says_so(crash_home, pg_ser
                                                              pg_indexed_url, light_encoder,
                                                              tmp_path):
     batch = write_batch(tmp_path, NEW_ARTICLES[:3])
-    pause = tmp_path / "paused"
-    writer = subprocess.Popen([*ISNAD, "index", "add", str(batch)],
-                              env=pg_env(crash_home, pg_indexed_url,
-                                         ISNAD_PAUSE_AT="postgres-commit",
-                                         ISNAD_PAUSE_FILE=str(pause), ISNAD_PAUSE_SECONDS="2"),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not pause.exists():
-        assert writer.poll() is None, writer.stderr.read()
-        assert time.monotonic() < deadline, "the writer never reached its commit"
-        time.sleep(0.05)
+    writer = paused_writer(batch, pg_env(crash_home, pg_indexed_url), "postgres-commit",
+                           tmp_path / "paused", ISNAD_PAUSE_SECONDS="2")
     pg_server.stop("immediate")
     try:
         _, err = writer.communicate(timeout=120)

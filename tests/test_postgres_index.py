@@ -146,3 +146,13 @@ def test_the_server_dying_mid_question_fails_that_question_only(pg_server, pg_in
         pg_server.start()
     assert engine.ask(ISIS).quotes  # the same engine, a new connection
     engine.index.close()
+
+
+def test_moving_a_local_index_to_postgres_embeds_nothing_again(writable_home, pg_url,
+                                                               light_encoder):
+    local = open_storage(writable_home)
+    postgres = open_storage(writable_home, "postgres", database=Database(pg_url))
+    report = postgres.update(light_encoder, add=local.stored_articles(), fresh=True,
+                             progress=False)
+    assert report.articles == 5 and report.embedded == 0 and report.cached > 0
+    assert postgres.verify(light_encoder).ok

@@ -111,17 +111,9 @@ class PostgresBotStore(BotStore):
         restart, a failover), once more on a new one. Either way a failure is one
         BotStoreError line. A retried write is harmless: each is an upsert, a delete, or
         an insert under a fresh random token."""
-        import psycopg
-
         try:
-            with self.database.errors():
-                try:
-                    return work(self._connect())
-                except psycopg.OperationalError:
-                    self._drop()
-                    return work(self._connect())
+            return self.database.retrying(self._connect, self._drop, work)
         except DatabaseError as exc:
-            self._drop()
             raise BotStoreError(str(exc)) from None
 
     def _drop(self) -> None:

@@ -37,8 +37,8 @@ __all__ = ["FORMAT_VERSION", "HNSW_MIN_ROWS", "PostgresIndex", "PostgresStorage"
 
 class PostgresStorage(Storage):
     """The index in ``database``; reads from ``read_database`` (a streaming replica)
-    where one is given. ``home`` is unused: models are still cached under it by the
-    service layer, and nothing of the index is."""
+    where one is given. Of ``home`` only the local embedding cache is read (moving an
+    index here embeds nothing again); models are still cached under it too."""
 
     backend = "postgres"
     format_version = FORMAT_VERSION
@@ -73,9 +73,15 @@ class PostgresStorage(Storage):
 
     def open(self) -> PostgresIndex:
         """The index as the read database (a replica, where set) has it."""
-        session = Session(self.read_database, primary=self.read_database is self.database)
+        return self._open(self.read_database)
+
+    def open_primary(self) -> PostgresIndex:
+        return self._open(self.database)
+
+    def _open(self, database: Database) -> PostgresIndex:
+        session = Session(database, primary=database is self.database)
         try:
-            return PostgresIndex(session, self.read_database.shown)
+            return PostgresIndex(session, database.shown)
         except BaseException:
             session.close()
             raise
@@ -84,7 +90,8 @@ class PostgresStorage(Storage):
                remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
                total: int | None = None) -> UpdateReport:
         try:
-            return update_index(self.database, encoder, add, remove, fresh, progress, total)
+            return update_index(self.database, encoder, add, remove, fresh, progress, total,
+                                local_cache=self.home.cache_dir)
         except DatabaseError as exc:
             raise IndexUnavailable(str(exc)) from None
 
@@ -94,14 +101,6 @@ class PostgresStorage(Storage):
             return index.articles(with_text=True)
         finally:
             index.close()
-
-    def open_primary(self) -> PostgresIndex:
-        session = Session(self.database)
-        try:
-            return PostgresIndex(session, self.database.shown)
-        except BaseException:
-            session.close()
-            raise
 
     def verify(self, encoder: Encoder | None) -> VerifyReport:
         report = VerifyReport(generation=self.database.shown, backend=self.backend)

@@ -1,16 +1,20 @@
 """The embedding cache as a table: every process and machine that writes the index
-shares it, so no text is embedded twice wherever it was first indexed."""
+shares it, so no text is embedded twice wherever it was first indexed. A text it does
+not have is looked up in the local cache of ``ISNAD_HOME`` too, when there is one: moving
+an index from the local backend to PostgreSQL embeds nothing again."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ...database import Database
 from ...embeddings.base import Encoder
-from ..embedding import text_hash
+from ..embedding import EmbeddingCache, text_hash
+from ..errors import CacheDamaged
 from .schema import connect
 
 
@@ -23,8 +27,11 @@ class PostgresEmbeddingCache:
     """text hash → vector for one model, on a connection of its own in autocommit:
     what is embedded stays cached even when the write that embedded it rolls back."""
 
-    def __init__(self, database: Database, encoder: Encoder) -> None:
+    def __init__(self, database: Database, encoder: Encoder,
+                 local_dir: Path | None = None) -> None:
         self.database, self.dim, self.model = database, encoder.dim, model_key(encoder)
+        local = EmbeddingCache.path_for(local_dir, encoder.fingerprint()) if local_dir else None
+        self._local = local if local is not None and local.is_file() else None
         self._db = connect(database)
 
     def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -33,7 +40,23 @@ class PostgresEmbeddingCache:
                                     "WHERE model = %s AND hash = ANY(%s)",
                                     (self.model, list(hashes))).fetchall()
         found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
-        return {key: v for key, v in found.items() if len(v) == self.dim}
+        found = {key: v for key, v in found.items() if len(v) == self.dim}
+        missing = [key for key in hashes if key not in found]
+        if missing and self._local is not None:
+            try:
+                local = EmbeddingCache(self._local, self.dim)
+            except CacheDamaged:  # it only saves embedding: embed instead
+                self._local = None
+                return found
+            try:
+                more = local.get_many(missing)
+            except CacheDamaged:
+                self._local, more = None, {}
+            finally:
+                local.close()
+            self.put_many(more.items())
+            found.update(more)
+        return found
 
     def put_many(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
         rows = [(self.model, key, np.asarray(v, dtype=np.float32).tobytes())

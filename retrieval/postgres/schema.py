@@ -5,7 +5,7 @@
     index_articles   what a quote is cut from and attributed to (as local/catalog.py)
     index_sentences  offsets into the article's text, and the sentence's ``halfvec``
     index_passages   a window of whole sentences, its length in terms, its ``halfvec``
-    index_terms      (term, passage, count): BM25's postings
+    index_terms      (term, passage, count, the passage's length): BM25's postings
     index_df         term → passages that contain it, kept in the same transaction as
                      the postings, so IDF is always the whole index's
     embedding_cache  (model fingerprint key, text hash) → vector, shared by every
@@ -60,11 +60,14 @@ MIGRATIONS: dict[int, list[str]] = {
             embedding halfvec NOT NULL
         )""",
         "CREATE INDEX index_passages_by_article ON index_passages (article_id, first_sid)",
+        # A posting carries its passage's length, and the key covers both, so BM25 reads
+        # a term's postings from the index alone, without visiting each passage's row.
         """CREATE TABLE index_terms (
             term TEXT NOT NULL,
             pid BIGINT NOT NULL REFERENCES index_passages (pid) ON DELETE CASCADE,
             tf INTEGER NOT NULL,
-            PRIMARY KEY (term, pid)
+            length INTEGER NOT NULL,
+            PRIMARY KEY (term, pid) INCLUDE (tf, length)
         )""",
         "CREATE INDEX index_terms_by_passage ON index_terms (pid)",
         "CREATE TABLE index_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL)",

@@ -41,9 +41,12 @@ class Session:
         if connection is None or connection.closed:
             connection = connect(self.database, migrate_schema=self.primary)
             with self.database.errors():
-                # A server-wide setting below EF_SEARCH would cut the candidates short.
-                connection.execute("SELECT set_config('hnsw.ef_search', %s, false)",
-                                   (str(EF_SEARCH),))
+                # At least EF_SEARCH (the default, 40, would cut the candidates short); a
+                # larger value set for the role or database is kept.
+                connection.execute(
+                    "SELECT set_config('hnsw.ef_search', greatest(coalesce(nullif("
+                    "current_setting('hnsw.ef_search', true), '')::int, 0), %s)::text, false)",
+                    (EF_SEARCH,))
             self._local.connection = connection
             with self._lock:
                 self._all.append(connection)
@@ -51,17 +54,9 @@ class Session:
 
     def run(self, work: Callable[[Any], T]) -> T:
         """``work(connection)``, retried once on a new connection when it died."""
-        import psycopg
-
         try:
-            with self.database.errors():
-                try:
-                    return work(self.connection())
-                except psycopg.OperationalError:
-                    self._drop()
-                    return work(self.connection())
+            return self.database.retrying(self.connection, self._drop, work)
         except DatabaseError as exc:
-            self._drop()
             raise IndexUnavailable(str(exc)) from None
 
     def _drop(self) -> None:

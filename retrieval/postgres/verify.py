@@ -36,6 +36,9 @@ CHECKS: list[tuple[str, str]] = [
            AND s.article_id = p.article_id)
         OR NOT EXISTS (SELECT 1 FROM index_sentences s WHERE s.sid = p.last_sid
            AND s.article_id = p.article_id)"""),
+    ("terms: {n} postings give another length than their passage's",
+     """SELECT count(*) FROM index_terms t JOIN index_passages p ON p.pid = t.pid
+        WHERE t.length <> p.length"""),
     ("articles: {n} have no passages",
      """SELECT count(*) FROM index_articles a WHERE NOT EXISTS
           (SELECT 1 FROM index_passages p WHERE p.article_id = a.id)"""),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ...corpus.model import Article
@@ -53,6 +54,11 @@ class PostgresTarget:
 
     def __init__(self, connection: Any) -> None:
         self.db = connection
+        # Text hash → the first article with that text, read once: inside a write's
+        # transaction the planner has no statistics for the rows it added, and looked
+        # each hash up by a full scan (a build of 100,000 passages took 13 minutes).
+        self.texts: dict[str, str] = dict(connection.execute(
+            "SELECT text_hash, min(id) FROM index_articles GROUP BY text_hash").fetchall())
 
     def content_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, content_hash FROM index_articles").fetchall())
@@ -62,9 +68,7 @@ class PostgresTarget:
             "SELECT id, minhash FROM index_articles WHERE minhash IS NOT NULL ORDER BY id")]
 
     def article_with_text_hash(self, digest: str) -> str | None:
-        row = self.db.execute("SELECT id FROM index_articles WHERE text_hash = %s "
-                              "ORDER BY id LIMIT 1", (digest,)).fetchone()
-        return row[0] if row else None
+        return self.texts.get(digest)
 
     def remove_article(self, article_id: str) -> bool:
         # The postings go with their passages (ON DELETE CASCADE); their document
@@ -74,8 +78,17 @@ class PostgresTarget:
             "JOIN index_passages p ON p.pid = t.pid WHERE p.article_id = %s GROUP BY t.term) "
             "UPDATE index_df d SET df = d.df - gone.n FROM gone WHERE d.term = gone.term",
             (article_id,))
-        return bool(self.db.execute("DELETE FROM index_articles WHERE id = %s",
-                                    (article_id,)).rowcount)
+        removed = self.db.execute("DELETE FROM index_articles WHERE id = %s RETURNING text_hash",
+                                  (article_id,)).fetchone()
+        if removed is None:
+            return False
+        if self.texts.get(removed[0]) == article_id:  # another article may have that text
+            del self.texts[removed[0]]
+            twin = self.db.execute("SELECT min(id) FROM index_articles WHERE text_hash = %s",
+                                   (removed[0],)).fetchone()[0]
+            if twin is not None:
+                self.texts[removed[0]] = twin
+        return True
 
     def add_batch(self, batch: Batch) -> None:
         from pgvector import HalfVector
@@ -85,6 +98,7 @@ class PostgresTarget:
                               "FROM STDIN") as copy:
             for queued in batch.articles:
                 a, signature = queued.article, queued.signature
+                self.texts.setdefault(queued.text_hash, a.id)
                 copy.write_row((a.id, a.title, a.source, a.published, a.url, a.text,
                                 queued.content_hash, a.origin, queued.text_hash,
                                 None if signature is None else signature.tobytes(),
@@ -107,10 +121,11 @@ class PostgresTarget:
                 copy.write_row((row.pid, row.article_id, row.ordinal, row.start, row.end,
                                 row.first_sid, row.last_sid, sum(counts.values()) or 1,
                                 HalfVector(vector)))
-        with db.cursor().copy("COPY index_terms (term, pid, tf) FROM STDIN") as copy:
+        with db.cursor().copy("COPY index_terms (term, pid, tf, length) FROM STDIN") as copy:
             for row, counts in zip(batch.passages, postings, strict=True):
+                length = sum(counts.values()) or 1
                 for term, tf in counts.items():
-                    copy.write_row((term, row.pid, tf))
+                    copy.write_row((term, row.pid, tf, length))
         df = Counter(term for counts in postings for term in counts)
         if df:
             db.execute("INSERT INTO index_df (term, df) SELECT * FROM unnest(%s::text[], "
@@ -137,13 +152,14 @@ def _build_hnsw(db: Any, dim: int) -> None:
 
 def update_index(database: Database, encoder: Encoder, add: Iterable[Article] = (),
                  remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
-                 total: int | None = None) -> UpdateReport:
+                 total: int | None = None, local_cache: Path | None = None) -> UpdateReport:
     """Remove ``remove`` (article ids), then add or replace ``add``, in one transaction
-    (see the module docstring). ``fresh`` starts from an empty index."""
+    (see the module docstring). ``fresh`` starts from an empty index; ``local_cache``
+    is a folder of local embedding caches to take vectors from too."""
     report = UpdateReport()
     started = time.perf_counter()
     connection = connect(database)
-    cache = PostgresEmbeddingCache(database, encoder)
+    cache = PostgresEmbeddingCache(database, encoder, local_cache)
     try:
         with database.errors(), connection.transaction():
             _write(database, connection, cache, encoder, report, add, remove, fresh,
