@@ -88,7 +88,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="isnad-parity-"))
     encoder = create_encoder(args.model, work / "models", progress=False)
     user = server_user()
-    server = Server(work / "pg", reachable_binaries(binaries(), work / "pg", user), user)
+    folder = Path(tempfile.mkdtemp(prefix="isnad-parity-pg-"))  # given to the server's user
+    server = Server(folder, reachable_binaries(binaries(), folder, user), user)
     server.init()
     server.start()
     try:

@@ -20,7 +20,7 @@ Per size, in one run, each backend built from the same articles with the same ve
 1. the build (one write of every article): wall time, disk;
 2. ``Engine.ask`` (question encoding included, no reader) over 60 XQuAD Arabic questions
    (10 more warm up): median / p95, local, PostgreSQL exact, PostgreSQL HNSW (the HNSW
-   indexes are then built, timed, as the writer builds them above ``HNSW_MIN_ROWS``);
+   indexes are then built, timed, as the writer builds them above ``HNSW_MIN_PASSAGES``);
 3. recall@20 of HNSW against exact for the dense passage and sentence searches;
 4. ``index add`` of one new article (3 articles, median) into each;
 5. 20 askers at once on one engine (one process, 20 threads: the bot's worker pool):
@@ -193,6 +193,39 @@ def concurrent(engine: Engine, questions: list[str], askers: int = 20) -> dict[s
             "questions_per_s": round(len(work) / wall, 1), **summary(times)}
 
 
+def ef_sweep(local_engine: Engine, pg_engine: Engine, encoder, questions: list[str],
+             efs=(100, 200, 400, 800)) -> dict[str, dict[str, float]]:
+    """Per ``hnsw.ef_search``: recall@20 (tie-aware) of the HNSW passage and sentence
+    searches against exact ones (the local index: exact by construction, and the same
+    as PostgreSQL exact, bench/postgres_parity.py), their latency, and how many
+    questions keep the exact top-3 quotes."""
+    vectors = [encoder.encode_query(q) for q in questions]
+    exact = [(local_engine.index.dense(v, K), local_engine.index.dense_sentences(v, K))
+             for v in vectors]
+    truth = [[(x.article_id, x.start) for x in local_engine.ask(q, top=3).quotes]
+             for q in questions]
+    out = {}
+    for ef in efs:
+        pg_engine.index.session.run(lambda db, ef=ef: db.execute(f"SET hnsw.ef_search = {ef}"))
+        figures: dict[str, float] = {}
+        for what, search, n in (("passages", pg_engine.index.dense, 0),
+                                ("sentences", pg_engine.index.dense_sentences, 1)):
+            started = time.perf_counter()
+            found = [search(v, K) for v in vectors]
+            figures[f"{what}_ms"] = round((time.perf_counter() - started) * 1000 /
+                                          len(vectors), 1)
+            figures[f"{what}_recall@20"] = round(statistics.mean(
+                sum(score >= e[n][-1][1] - 1e-4 for _, score in got) / K
+                for e, got in zip(exact, found, strict=True)), 3)
+        figures["same_top3"] = sum(
+            [(x.article_id, x.start) for x in pg_engine.ask(q, top=3).quotes] == t
+            for q, t in zip(questions, truth, strict=True))
+        figures["questions"] = len(questions)
+        out[str(ef)] = figures
+    pg_engine.index.session.close()  # its next connection has Isnad's own ef_search
+    return out
+
+
 def add_one(storage, encoder, pool, vectors, seed: int, cache_put) -> dict[str, float]:
     times = []
     for i in range(3):
@@ -271,7 +304,7 @@ def main() -> None:
                     report.articles, "passages": report.passages, "sentences":
                     report.sentences, "embedded": report.embedded}))
             if "postgres" in wanted:
-                writer.HNSW_MIN_ROWS = 10**12  # exact first: HNSW is built and timed below
+                writer.HNSW_MIN_PASSAGES = 10**12  # exact first: HNSW is built and timed below
                 started = time.perf_counter()
                 report = postgres.update(encoder, add=articles, fresh=True, progress=False)
                 built["postgres"].write_text(json.dumps({
@@ -313,7 +346,7 @@ def main() -> None:
             row["postgres_exact_20_askers"] = concurrent(pg_engine, questions)
             print(f"{size}: {json.dumps(row)}", flush=True)
 
-            writer.HNSW_MIN_ROWS = 50_000
+            writer.HNSW_MIN_PASSAGES = 0
             started = time.perf_counter()
             connection = database.connect()
             writer._build_hnsw(connection, encoder.dim)  # as the writer builds them
@@ -332,6 +365,7 @@ def main() -> None:
             row["hnsw_recall@20"] = {k: round(statistics.mean(v), 4) for k, v in
                                      recalls.items()}
             row["postgres_hnsw_20_askers"] = concurrent(pg_engine, questions)
+            row["hnsw_ef_search"] = ef_sweep(local_engine, pg_engine, encoder, questions[10:])
             row["postgres_disk_mb"] = round(pg_engine.stats().bytes / 2**20, 1)
             row["postgres_server_rss_mb"] = round(server_rss_mb(server), 1)
             row["local_add_one"] = add_one(local, encoder, pool, vectors, 11, put_both)

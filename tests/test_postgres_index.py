@@ -50,7 +50,7 @@ def test_a_reader_sees_each_write_as_it_commits(pg_indexed_url, light_encoder, t
 def test_above_the_row_count_searches_go_through_hnsw(pg_indexed_url, light_encoder,
                                                       tmp_path, monkeypatch):
     storage = storage_at(pg_indexed_url, tmp_path)
-    monkeypatch.setattr(writer, "HNSW_MIN_ROWS", 10)  # the bundled corpus: 44 passages
+    monkeypatch.setattr(writer, "HNSW_MIN_PASSAGES", 10)  # the bundled corpus: 44 passages
     storage.update(light_encoder, add=[BRIDGE], progress=False)
     index = storage.open()
 

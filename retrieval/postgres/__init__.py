@@ -30,9 +30,9 @@ from .index import PostgresIndex, read_meta
 from .schema import FORMAT_VERSION
 from .session import Session
 from .verify import verify_rows
-from .writer import HNSW_MIN_ROWS, update_index
+from .writer import HNSW_MIN_PASSAGES, update_index
 
-__all__ = ["FORMAT_VERSION", "HNSW_MIN_ROWS", "PostgresIndex", "PostgresStorage"]
+__all__ = ["FORMAT_VERSION", "HNSW_MIN_PASSAGES", "PostgresIndex", "PostgresStorage"]
 
 
 class PostgresStorage(Storage):

@@ -8,10 +8,10 @@ reopens when it changes, to refresh its article listings, but needs it for nothi
 else.
 
 Dense search orders by inner product (``<#>``, unit vectors) over
-``embedding::halfvec(dim)``: exact while a table has fewer than ``HNSW_MIN_ROWS``
-rows, through the HNSW index the writer builds above that. BM25 is computed in SQL
-from the postings and document frequencies, with bm25s's Lucene formula and
-parameters, so its scores are the local backend's.
+``embedding::halfvec(dim)``: exact while the index has fewer than
+``HNSW_MIN_PASSAGES`` passages, through the HNSW indexes the writer builds from then
+on. BM25 is computed in SQL from the postings and document frequencies, with bm25s's
+Lucene formula and parameters, so its scores are the local backend's.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@
                      process (retrieval/embedding.py's cache, as a table)
 
 Vector columns are ``halfvec`` without a dimension (the model decides it); the HNSW
-indexes, built once a table passes ``HNSW_MIN_ROWS`` (index.py), index the expression
+indexes, built once the index reaches ``HNSW_MIN_PASSAGES`` (writer.py), index the expression
 ``embedding::halfvec(dim)``, which every search therefore orders by.
 """
 

@@ -10,7 +10,7 @@
    ``COPY``; the embedding cache commits on a connection of its own, so the texts of
    an interrupted write are not embedded again;
 4. record the totals BM25 needs and the write's number, build the HNSW indexes of a
-   table that has passed ``HNSW_MIN_ROWS``, and commit.
+   index that has reached ``HNSW_MIN_PASSAGES``, and commit.
 
 Readers see nothing of a write before step 4's commit, and all of it after; killing
 the writer (or the server) at any moment rolls the whole write back.
@@ -37,11 +37,13 @@ from .cache import PostgresEmbeddingCache
 from .index import read_meta
 from .schema import FORMAT_VERSION, WRITE_LOCK, connect
 
-#: Above this many rows a table's vectors get an HNSW index and searches become
-#: approximate. bench/postgres_vectors.py: exact top-20 over 50,000 × 768 ``halfvec``
-#: takes ~26 ms on 2 cores (a whole `ask` ~91 ms), and grows linearly; HNSW stays near
-#: 1–2 ms with recall@20 ≥ 0.998 from 50,000 rows (0.97 at 10,000).
-HNSW_MIN_ROWS = 50_000
+#: From this many passages on, the passages' and sentences' vectors get HNSW indexes
+#: and searches become approximate. Exact costs grow linearly: a whole `ask` at 100,000
+#: passages (275,000 sentences, 384-d) took 287 ms median against 88 ms through HNSW
+#: (bench/postgres_scale.py, 2 cores), but HNSW changed the top-3 quotes of 50 of 60
+#: questions at ef_search 100 and 32 at 400 there (exact is the local backend's answers).
+#: Answers first: exact until an `ask` nears 0.3 s, then HNSW.
+HNSW_MIN_PASSAGES = 100_000
 
 _ARTICLE_COLUMNS = ("id", "title", "source", "published", "url", "text", "content_hash",
                     "origin", "text_hash", "minhash", "added")
@@ -142,10 +144,10 @@ def _delete_everything(db: Any) -> None:
 
 
 def _build_hnsw(db: Any, dim: int) -> None:
+    if db.execute("SELECT count(*) FROM index_passages").fetchone()[0] < HNSW_MIN_PASSAGES:
+        return
     for table in ("index_passages", "index_sentences"):
-        has = db.execute("SELECT to_regclass(%s)", (f"{table}_hnsw",)).fetchone()[0]
-        if has is None and db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] \
-                >= HNSW_MIN_ROWS:
+        if db.execute("SELECT to_regclass(%s)", (f"{table}_hnsw",)).fetchone()[0] is None:
             db.execute(f"CREATE INDEX {table}_hnsw ON {table} USING hnsw "
                        f"((embedding::halfvec({dim})) halfvec_ip_ops)")
 
