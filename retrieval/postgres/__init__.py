@@ -52,8 +52,7 @@ class PostgresStorage(Storage):
         database = database or self.database
         session = Session(database, primary=database is self.database)
         try:
-            return session.run(lambda db: read_meta(db) if db.execute(
-                "SELECT to_regclass('index_meta')").fetchone()[0] else {})
+            return session.run(read_meta)
         finally:
             session.close()
 

@@ -5,6 +5,7 @@ an index from the local backend to PostgreSQL embeds nothing again."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -30,9 +31,14 @@ class PostgresEmbeddingCache:
     def __init__(self, database: Database, encoder: Encoder,
                  local_dir: Path | None = None) -> None:
         self.database, self.dim, self.model = database, encoder.dim, model_key(encoder)
-        local = EmbeddingCache.path_for(local_dir, encoder.fingerprint()) if local_dir else None
-        self._local = local if local is not None and local.is_file() else None
+        path = EmbeddingCache.path_for(local_dir, encoder.fingerprint()) if local_dir else None
+        # Opened once, for the whole write; it only saves embedding, so one that cannot
+        # be used is left out and the texts are embedded instead.
         self._db = connect(database)
+        self._local: EmbeddingCache | None = None
+        if path is not None and path.is_file():
+            with contextlib.suppress(CacheDamaged):
+                self._local = EmbeddingCache(path, self.dim)
 
     def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         with self.database.errors():
@@ -44,16 +50,10 @@ class PostgresEmbeddingCache:
         missing = [key for key in hashes if key not in found]
         if missing and self._local is not None:
             try:
-                local = EmbeddingCache(self._local, self.dim)
-            except CacheDamaged:  # it only saves embedding: embed instead
-                self._local = None
-                return found
-            try:
-                more = local.get_many(missing)
+                more = self._local.get_many(missing)
             except CacheDamaged:
+                self._local.close()
                 self._local, more = None, {}
-            finally:
-                local.close()
             self.put_many(more.items())
             found.update(more)
         return found
@@ -66,4 +66,6 @@ class PostgresEmbeddingCache:
                                "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", rows)
 
     def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
         self._db.close()

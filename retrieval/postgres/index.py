@@ -60,7 +60,19 @@ LIMIT %(k)s
 
 
 def read_meta(connection: Any) -> dict[str, Any]:
+    """``index_meta`` as a dict; empty when the tables are not there yet (a replica
+    before the primary has made them)."""
+    if not connection.execute("SELECT to_regclass('index_meta')").fetchone()[0]:
+        return {}
     return dict(connection.execute("SELECT key, value FROM index_meta").fetchall())
+
+
+def row_counts(connection: Any) -> tuple[int, int, int]:
+    """(articles, passages, sentences) stored."""
+    articles, passages, sentences = connection.execute(
+        "SELECT (SELECT count(*) FROM index_articles), (SELECT count(*) FROM index_passages), "
+        "(SELECT count(*) FROM index_sentences)").fetchone()
+    return int(articles), int(passages), int(sentences)
 
 
 def _halfvec(vector: np.ndarray) -> Any:
@@ -76,7 +88,7 @@ class PostgresIndex(StoredIndex):
 
     def __init__(self, session: Session, shown: str) -> None:
         self.session, self.shown = session, shown
-        meta = session.run(read_meta) if session.run(_has_tables) else {}
+        meta = session.run(read_meta)
         if "model" not in meta:
             raise IndexMissing(cli_t("no_index_database", url=shown))
         self.model = str(meta["model"])
@@ -157,28 +169,20 @@ class PostgresIndex(StoredIndex):
         return [(start, end) for start, end in rows]
 
     def stats(self) -> IndexStats:
-        def figures(db: Any) -> tuple[Any, ...]:
-            counts = db.execute(
-                "SELECT (SELECT count(*) FROM index_articles), "
-                "(SELECT count(*) FROM index_passages), "
-                "(SELECT count(*) FROM index_sentences), "
-                "(SELECT value #>> '{}' FROM index_meta WHERE key = 'updated'), "
+        def figures(db: Any) -> tuple[tuple[int, int, int], Any, Any]:
+            updated, size = db.execute(
+                "SELECT (SELECT value #>> '{}' FROM index_meta WHERE key = 'updated'), "
                 "(SELECT sum(pg_total_relation_size(t::regclass)) "
                 " FROM unnest(%s::text[]) AS t)", (list(TABLES),)).fetchone()
-            return tuple(counts)
+            return row_counts(db), updated, size
 
-        articles, passages, sentences, updated, size = self.session.run(figures)
-        return IndexStats(articles=int(articles), passages=int(passages),
-                          sentences=int(sentences), model=self.model, updated=updated,
-                          bytes=int(size or 0), segments=0, path=self.shown,
-                          backend="postgres")
+        (articles, passages, sentences), updated, size = self.session.run(figures)
+        return IndexStats(articles=articles, passages=passages, sentences=sentences,
+                          model=self.model, updated=updated, bytes=int(size or 0),
+                          segments=0, path=self.shown, backend="postgres")
 
     def _select(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return self.session.run(lambda db: db.execute(sql, params).fetchall())
 
     def close(self) -> None:
         self.session.close()
-
-
-def _has_tables(connection: Any) -> bool:
-    return bool(connection.execute("SELECT to_regclass('index_meta')").fetchone()[0])

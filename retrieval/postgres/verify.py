@@ -15,6 +15,7 @@ from typing import Any
 from ...embeddings.base import Encoder
 from ..errors import ModelMismatch, check_model
 from ..reports import VerifyReport
+from .index import row_counts
 
 #: (what is wrong, SQL counting the rows it is wrong for; %(dim)s: the model's dimension)
 CHECKS: list[tuple[str, str]] = [
@@ -63,9 +64,7 @@ def verify_rows(db: Any, meta: dict[str, Any], encoder: Encoder | None,
             check_model(str(meta["model"]), meta["fingerprint"], encoder)
         except ModelMismatch as exc:
             report.problems.append(f"model: {exc}")
-    report.articles, report.passages, report.sentences = (int(n) for n in db.execute(
-        "SELECT (SELECT count(*) FROM index_articles), (SELECT count(*) FROM index_passages), "
-        "(SELECT count(*) FROM index_sentences)").fetchone())
+    report.articles, report.passages, report.sentences = row_counts(db)
     for problem, sql in CHECKS:
         params = {"dim": int(meta["dim"])} if "%(dim)s" in sql else None
         found = int(db.execute(sql, params).fetchone()[0])

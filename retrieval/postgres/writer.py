@@ -34,7 +34,7 @@ from ..pause import pause_point
 from ..planning import Batch, WritePlan
 from ..reports import UpdateReport
 from .cache import PostgresEmbeddingCache
-from .index import read_meta
+from .index import read_meta, row_counts
 from .schema import FORMAT_VERSION, WRITE_LOCK, connect
 
 #: From this many passages on, the passages' and sentences' vectors get HNSW indexes
@@ -214,6 +214,4 @@ def _json(value: object) -> Any:
 
 
 def _count(db: Any, report: UpdateReport) -> None:
-    report.articles, report.passages, report.sentences = (int(n) for n in db.execute(
-        "SELECT (SELECT count(*) FROM index_articles), (SELECT count(*) FROM index_passages), "
-        "(SELECT count(*) FROM index_sentences)").fetchone())
+    report.articles, report.passages, report.sentences = row_counts(db)
