@@ -270,10 +270,15 @@ def main() -> None:
                 conf.write("shared_buffers = 4GB\nmaintenance_work_mem = 4GB\n"
                            "max_parallel_maintenance_workers = 1\nmax_connections = 100\n")
         server.start()
-    results = {**run_info(MODEL), "cpus": 2, "pool_sentences": len(pool), "sizes": []}
+    sizes = [int(size) for size in args.sizes.split(",")]
+    # Sizes measured by an earlier run stay, each with its own date: 1M takes hours.
+    earlier = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results = {**run_info(MODEL), "cpus": 2, "pool_sentences": len(pool), "sizes": [
+        {"date": earlier.get("date"), **row} for row in earlier.get("sizes", [])
+        if row["passages_target"] not in sizes]}
     try:
-        for size in [int(s) for s in args.sizes.split(",")]:
-            row = {"passages_target": size}
+        for size in sizes:
+            row = {"passages_target": size, "date": results["date"]}
             home = IndexHome(args.work / f"home-{size}")
             name = f"scale_{size}"
             database = Database(server.url(name))
@@ -376,6 +381,7 @@ def main() -> None:
             shared_cache.close()
             print(f"{size}: {json.dumps(row)}", flush=True)
             results["sizes"].append(row)
+            results["sizes"].sort(key=lambda r: r["passages_target"])
             results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         if args.only_build:
             print("built; run again without --only-build to measure", flush=True)

@@ -18,6 +18,7 @@ from isnad.app import load_encoder, read_corpus
 from isnad.corpus import Article, bundled_corpus_dir
 from isnad.home import IndexHome
 from isnad.retrieval import IndexBusy, ModelMismatch, Storage, open_storage
+from isnad.retrieval.arabic import terms
 from isnad.retrieval.engine import Engine
 from isnad.retrieval.local import (
     LocalIndex,
@@ -150,6 +151,40 @@ def test_removed_articles_are_never_quoted_again(store, light_encoder):
                      "Who controls Hajar al-Aswad?"):
         assert victim not in quotes_for(store, light_encoder, question)
     assert store.verify(light_encoder).ok
+
+
+def lexical_scores(store: Storage, questions: list[str]) -> list[dict[tuple[str, int], float]]:
+    """Per question, BM25's top passages as (article id, start) → score."""
+    index = store.open()
+    found = []
+    for question in questions:
+        hits = index.lexical(terms(question), 10)
+        rows = index.passages([pid for pid, _ in hits])
+        found.append({(rows[pid].article_id, rows[pid].start): round(score, 4)
+                      for pid, score in hits})
+    index.close()
+    return found
+
+
+def test_one_write_that_removes_replaces_and_adds_scores_like_a_fresh_build(store,
+                                                                           light_encoder):
+    # BM25's document frequencies and lengths are kept up to date write by write; a
+    # write that does everything at once must leave them as a build from scratch would.
+    index = store.open()
+    victim, changing = [a for a in index.articles(with_text=True)][:2]
+    index.close()
+    changed = Article(id=changing.id, title=changing.title, source=changing.source,
+                      text=changing.text[: len(changing.text) // 2])
+    report = store.update(light_encoder, remove=[victim.id], add=[changed, BRIDGE, FLOOD],
+                          progress=False)
+    assert report.removed == [victim.id] and report.replaced == [changed.id]
+    assert store.verify(light_encoder).ok
+    questions = ["إلى أين سيُجلى مقاتلو داعش؟", "ما الذي جرى في مخيم اليرموك؟",
+                 "When does construction of the bridge start?", "flood river"]
+    incremental = lexical_scores(store, questions)
+    store.update(light_encoder, add=store.stored_articles(), fresh=True, progress=False)
+    assert lexical_scores(store, questions) == incremental
+    assert all(incremental)
 
 
 def test_one_writer_at_a_time(store, light_encoder):

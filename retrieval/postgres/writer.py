@@ -6,9 +6,10 @@
 2. check the model against the stored one; a fresh build deletes every row (not
    ``TRUNCATE``, whose lock would stop readers until the commit);
 3. remove, replace and add articles (../planning.py decides, as for the local
-   backend): rows, ``halfvec`` vectors, postings and document frequencies go in by
-   ``COPY``; the embedding cache commits on a connection of its own, so the texts of
-   an interrupted write are not embedded again;
+   backend): rows, ``halfvec`` vectors and postings go in by ``COPY``, the changes
+   to document frequencies in one statement at the end; the embedding cache commits
+   on a connection of its own, so the texts of an interrupted write are not embedded
+   again;
 4. record the totals BM25 needs and the write's number, build the HNSW indexes of a
    index that has reached ``HNSW_MIN_PASSAGES``, and commit.
 
@@ -61,6 +62,7 @@ class PostgresTarget:
         # each hash up by a full scan (a build of 100,000 passages took 13 minutes).
         self.texts: dict[str, str] = dict(connection.execute(
             "SELECT text_hash, min(id) FROM index_articles GROUP BY text_hash").fetchall())
+        self.df: Counter[str] = Counter()  # term → passages added minus passages removed
 
     def content_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, content_hash FROM index_articles").fetchall())
@@ -74,12 +76,10 @@ class PostgresTarget:
 
     def remove_article(self, article_id: str) -> bool:
         # The postings go with their passages (ON DELETE CASCADE); their document
-        # frequencies first. A term left at 0 has no postings and never matches.
-        self.db.execute(
-            "WITH gone AS (SELECT t.term, count(*) AS n FROM index_terms t "
-            "JOIN index_passages p ON p.pid = t.pid WHERE p.article_id = %s GROUP BY t.term) "
-            "UPDATE index_df d SET df = d.df - gone.n FROM gone WHERE d.term = gone.term",
-            (article_id,))
+        # frequencies are counted first.
+        self.df.subtract(dict(self.db.execute(
+            "SELECT t.term, count(*) FROM index_terms t JOIN index_passages p "
+            "ON p.pid = t.pid WHERE p.article_id = %s GROUP BY t.term", (article_id,))))
         removed = self.db.execute("DELETE FROM index_articles WHERE id = %s RETURNING text_hash",
                                   (article_id,)).fetchone()
         if removed is None:
@@ -128,11 +128,19 @@ class PostgresTarget:
                 length = sum(counts.values()) or 1
                 for term, tf in counts.items():
                     copy.write_row((term, row.pid, tf, length))
-        df = Counter(term for counts in postings for term in counts)
-        if df:
-            db.execute("INSERT INTO index_df (term, df) SELECT * FROM unnest(%s::text[], "
-                       "%s::int4[]) ON CONFLICT (term) DO UPDATE SET df = index_df.df + "
-                       "excluded.df", (list(df), list(df.values())))
+        self.df.update(term for counts in postings for term in counts)
+
+    def write_document_frequencies(self) -> None:
+        """Apply the write's changes to the document frequencies, once: a row updated
+        in every batch of one transaction keeps every version of itself until the
+        commit, and each update walks them all (a build of 1M passages would have
+        taken hours). A term left at 0 has no postings and never matches."""
+        changed = {term: n for term, n in self.df.items() if n}
+        if changed:
+            self.db.execute("INSERT INTO index_df (term, df) SELECT * FROM unnest(%s::text[], "
+                            "%s::int4[]) ON CONFLICT (term) DO UPDATE SET df = index_df.df + "
+                            "excluded.df", (list(changed), list(changed.values())))
+        self.df.clear()
 
 
 def _delete_everything(db: Any) -> None:
@@ -185,9 +193,11 @@ def _write(database: Database, db: Any, cache: PostgresEmbeddingCache, encoder: 
         raise IndexMissing(cli_t("no_index_database", url=database.shown))
     if fresh:
         _delete_everything(db)
-    plan = WritePlan(encoder, PostgresTarget(db), cache, report,
+    target = PostgresTarget(db)
+    plan = WritePlan(encoder, target, cache, report,
                      next_pid=int(meta.get("next_pid", 0)), next_sid=int(meta.get("next_sid", 0)))
     plan.apply(remove, add, progress, total)
+    target.write_document_frequencies()
     if not (report.added or report.replaced or report.removed) and not fresh:
         _count(db, report)
         return
