@@ -6,6 +6,9 @@ where the link points; when it has moved, it opens the new generation on a worke
 thread (the encoder is kept: no model reload) and swaps the engine. A question in
 flight keeps the engine it started with, whose files stay readable, so none is
 dropped or answered from half an index.
+
+An index in PostgreSQL is live (every read sees the last committed write, on the
+primary or its replica): there is nothing to follow, and the bot never polls it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ TASK = "isnad-follow-index"
 async def reload_if_changed(state: BotState) -> bool:
     """Swap in the current generation if it is not the one the engine reads.
     Returns whether it swapped; a broken new version is logged and the old kept."""
+    if state.engine.index.live:
+        return False
     async with state.swapping:
         where = storage(state.settings, replica=True)
         current = await asyncio.to_thread(where.current_version)
@@ -58,7 +63,7 @@ async def follow_index(state: BotState, interval: float) -> None:
 async def start_following(application: Application) -> None:
     state: BotState = application.bot_data[KEY]
     interval = state.bot_settings.reload_seconds
-    if interval > 0:
+    if interval > 0 and not state.engine.index.live:
         application.bot_data[TASK] = asyncio.create_task(follow_index(state, interval))
 
 

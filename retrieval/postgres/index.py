@@ -3,9 +3,8 @@
 Unlike a local generation, this index is live: every read sees the last committed
 write (PostgreSQL's MVCC; a write is one transaction, writer.py), so a new article is
 answered from as soon as its write commits, on the primary or, a moment later, on a
-replica. ``version`` names the write the index was opened after; the bot still
-reopens when it changes, to refresh its article listings, but needs it for nothing
-else.
+replica. ``version`` names the write the index was opened after (for status lines):
+nothing needs reopening when it changes, and the bot does not follow it.
 
 Dense search orders by inner product (``<#>``, unit vectors) over
 ``embedding::halfvec(dim)``: exact while the index has fewer than

@@ -134,6 +134,8 @@ def test_the_bot_reads_from_a_streaming_replica_what_the_primary_wrote(
                                       f"datname = '{name}' AND application_name = 'isnad'")
                 assert int(readers) >= 1
                 assert pg_server.sql("SELECT count(*) FROM bot_answers", name).strip() == "1"
+                # Answered live, with nothing reopened: the bot does not poll this index.
+                assert "now answering from index version" not in bot.log()
             finally:
                 code = bot.stop()
             assert code == 0, bot.log()[-3000:]
