@@ -10,6 +10,7 @@ import pytest
 
 from isnad.retrieval.arabic import fold, terms
 from isnad.retrieval.calibration import fit_threshold, load_calibration
+from isnad.retrieval.dedup import NEAR_DUPLICATE, PERMUTATIONS, UNSORTED_ROWS, SignatureSet
 from isnad.retrieval.fusion import reciprocal_rank_fusion
 from isnad.retrieval.local.lexical import LexicalIndex
 from isnad.retrieval.local.vectors import VectorIndex
@@ -103,6 +104,46 @@ def test_vector_index_matches_brute_force_and_survives_removal(tmp_path):
     assert index.remove(np.array([ids[brute[0]]])) == 1
     assert [pid for pid, _ in index.search(query, 9)] == list(ids[brute[1:]])
     np.testing.assert_allclose(index.vectors([int(ids[5])])[0], vectors[5], rtol=1e-6)
+
+
+def brute_force_closest(ids: list[str | None], matrix: np.ndarray, signature: np.ndarray,
+                        exclude: str | None) -> tuple[str, float] | None:
+    """The reference: every stored signature compared slot by slot."""
+    agreement = (matrix[:len(ids)] == signature).mean(axis=1)
+    usable = np.array([a not in (None, exclude) for a in ids]) & (agreement >= NEAR_DUPLICATE)
+    if not usable.any():
+        return None
+    row = int(np.argmax(np.where(usable, agreement, -1)))  # the first of the best
+    return str(ids[row]), float(agreement[row])
+
+
+def test_near_duplicate_lookup_finds_what_comparing_every_signature_finds():
+    rng = np.random.default_rng(3)
+    signatures = SignatureSet()
+    ids: list[str | None] = []
+    matrix = np.zeros((UNSORTED_ROWS * 2 + 500, PERMUTATIONS), dtype=np.uint32)
+    checked = 0
+    for i in range(len(matrix)):  # through the sorted bands and the rows after them
+        if ids and rng.random() < 0.3:  # a variant of an earlier article
+            signature = matrix[int(rng.integers(len(ids)))].copy()
+            changed = rng.choice(PERMUTATIONS, int(rng.integers(0, 40)), replace=False)
+            signature[changed] = rng.integers(0, 2**32, len(changed), dtype=np.uint32)
+        else:
+            signature = rng.integers(0, 2**32, PERMUTATIONS, dtype=np.uint32)
+        if ids and (i % 7 == 0 or i > UNSORTED_ROWS * 2):
+            exclude = ids[int(rng.integers(len(ids)))]
+            match = signatures.closest(signature, exclude=exclude)
+            expected = brute_force_closest(ids, matrix, signature, exclude)
+            assert (match and (match.article_id, match.similarity)) == expected
+            checked += expected is not None
+        signatures.add(f"a{i}", signature)
+        matrix[i] = signature
+        ids.append(f"a{i}")
+        if i % 1000 == 999:  # a removed article is never matched again
+            victim = ids[int(rng.integers(len(ids)))]
+            signatures.discard(str(victim))
+            ids = [None if a == victim else a for a in ids]
+    assert checked > 100
 
 
 def test_rrf_rewards_agreement_and_respects_weights():
