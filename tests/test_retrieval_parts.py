@@ -144,6 +144,16 @@ def test_near_duplicate_lookup_finds_what_comparing_every_signature_finds():
             signatures.discard(str(victim))
             ids = [None if a == victim else a for a in ids]
     assert checked > 100
+    # And a set read back from storage, as a write starts with it, finds the same.
+    kept = [(str(a), matrix[row].tobytes()) for row, a in enumerate(ids) if a is not None]
+    reread = SignatureSet(kept)
+    reread_matrix = np.array([np.frombuffer(blob, dtype=np.uint32) for _, blob in kept])
+    for row in rng.choice(len(kept), 200, replace=False):
+        signature = reread_matrix[row].copy()
+        signature[:int(rng.integers(0, 30))] = 7
+        match = reread.closest(signature)
+        expected = brute_force_closest([a for a, _ in kept], reread_matrix, signature, None)
+        assert (match and (match.article_id, match.similarity)) == expected
 
 
 def test_rrf_rewards_agreement_and_respects_weights():
