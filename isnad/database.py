@@ -113,7 +113,6 @@ class Database:
             raise DatabaseError(cli_t("database_failed", url=self.shown,
                                       reason=_reason(exc))) from None
 
-
     def retrying(self, connection: Callable[[], Any], drop: Callable[[], None],
                  work: Callable[[Any], T]) -> T:
         """``work(connection())``; when that connection turns out to be dead (a server

@@ -112,20 +112,19 @@ class PostgresTarget:
                 copy.write_row((sentence.sid, sentence.article_id, sentence.start,
                                 sentence.end, HalfVector(vector)))
         postings = [Counter(terms(text)) for text in batch.passage_texts]
+        # bm25s indexes a passage without terms as one empty term: length 1.
+        lengths = [sum(counts.values()) or 1 for counts in postings]
         with db.cursor().copy('COPY index_passages (pid, article_id, ordinal, start, "end", '
                               "first_sid, last_sid, length, embedding) FROM STDIN "
                               "(FORMAT BINARY)") as copy:
             copy.set_types(["int8", "text", "int4", "int4", "int4", "int8", "int8", "int4",
                             "halfvec"])
-            for row, vector, counts in zip(batch.passages, batch.passage_vectors, postings,
+            for row, vector, length in zip(batch.passages, batch.passage_vectors, lengths,
                                            strict=True):
-                # bm25s indexes a passage without terms as one empty term: length 1.
                 copy.write_row((row.pid, row.article_id, row.ordinal, row.start, row.end,
-                                row.first_sid, row.last_sid, sum(counts.values()) or 1,
-                                HalfVector(vector)))
+                                row.first_sid, row.last_sid, length, HalfVector(vector)))
         with db.cursor().copy("COPY index_terms (term, pid, tf, length) FROM STDIN") as copy:
-            for row, counts in zip(batch.passages, postings, strict=True):
-                length = sum(counts.values()) or 1
+            for row, counts, length in zip(batch.passages, postings, lengths, strict=True):
                 for term, tf in counts.items():
                     copy.write_row((term, row.pid, tf, length))
         self.df.update(term for counts in postings for term in counts)
