@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,13 @@ from isnad.settings import Settings
 
 LIGHT = "e5-small-q4"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# A suite started in the background by a non-interactive shell (`pytest &`) inherits
+# SIGINT ignored, and so would every command it starts: the watch tests stop theirs
+# with SIGINT, as a user's Ctrl-C does, and would wait for ever. A handler here is
+# reset to the default in each child, where Python turns it into KeyboardInterrupt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

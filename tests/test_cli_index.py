@@ -117,6 +117,17 @@ def start_watch(folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return watcher
 
 
+def stop_watch(watcher: subprocess.Popen[str]) -> tuple[str, str]:
+    """Ctrl-C, as a user stops it; its output. A watcher that ignores it is killed."""
+    watcher.send_signal(signal.SIGINT)
+    try:
+        return watcher.communicate(timeout=120)  # a loaded machine is slow to stop
+    except subprocess.TimeoutExpired:
+        watcher.kill()
+        out, err = watcher.communicate()
+        raise AssertionError(f"the watcher did not stop on SIGINT: {out}{err}") from None
+
+
 def test_watch_indexes_files_dropped_into_a_folder(writable_home, cli_env, tmp_path):
     folder = tmp_path / "dropbox"
     watcher = start_watch(folder, env_for(writable_home, cli_env))
@@ -131,8 +142,7 @@ def test_watch_indexes_files_dropped_into_a_folder(writable_home, cli_env, tmp_p
             assert time.monotonic() < deadline, "the watcher never indexed the file"
             time.sleep(0.3)
     finally:
-        watcher.send_signal(signal.SIGINT)
-        out, err = watcher.communicate(timeout=120)  # a loaded machine is slow to stop
+        out, err = stop_watch(watcher)
     assert watcher.returncode == 0, err
     assert "1 added" in out and "Traceback" not in err
 

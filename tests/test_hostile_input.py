@@ -7,7 +7,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import signal
 import stat
 import subprocess
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_cli import ISNAD, assert_clean_failure, run
-from test_cli_index import WIRE, env_for, start_watch
+from test_cli_index import WIRE, env_for, start_watch, stop_watch
 
 from isnad.corpus import Article, split_article
 from isnad.home import IndexHome
@@ -155,8 +154,7 @@ def test_watch_survives_a_bad_line_and_indexes_later_files(writable_home, cli_en
             encoding="utf-8")
         wait_for_article(writable_home, "wire-2", watcher)
     finally:
-        watcher.send_signal(signal.SIGINT)
-        out, err = watcher.communicate(timeout=120)
+        out, err = stop_watch(watcher)
     assert watcher.returncode == 0, err
     assert "Traceback" not in err
     assert f"skipped {folder / 'first.jsonl'}:1: not JSON that can be read: nested " \
