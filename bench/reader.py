@@ -1,14 +1,18 @@
-"""What the reader changes: quality and latency with and without it, in one run.
+"""What the reader and the query adapter change: quality and latency with and without
+them, in one run.
 
 Usage: python bench/reader.py [--sets dev,own,xquad-ar,xquad-en] [--reader SPEC]
-                              [--candidates K ...] [--weight W ...] [--out NAME]
+                              [--query-adapter SPEC] [--candidates K ...]
+                              [--weight W ...] [--out NAME]
 
-For each setting (no reader, then the reader with each ``--candidates`` K), on the
-default model and the same evaluation indexes as `isnad eval`:
+For each setting (the first stage alone; then with the query adapter, when
+``--query-adapter`` names one; then the reader with each ``--candidates`` K, over the
+adapted questions when there is an adapter), on the default model and the same
+evaluation indexes as `isnad eval`:
 - ``dev``: the development set (bench/data/calibration.jsonl), for choosing settings;
 - ``own``: the test set (tests/data/qa.jsonl): read once per adopted change;
 - ``xquad-ar`` / ``xquad-en``: only the questions of the **held-out half** of XQuAD
-  (articles 24–47; the reader trained on articles 0–23), over the usual index of all
+  (articles 24–47; the reader and the adapter trained on articles 0–23), over the usual index of all
   240 paragraphs;
 - the flagship question's rank of the first quote naming a destination;
 - ``ask`` latency after load on the bundled corpus (median, p95).
@@ -47,11 +51,14 @@ def held_out_ids() -> set[str]:
             for qa in p["qas"]}
 
 
-def engines(settings, encoder, reader, home, candidates: list[int], weights: list[float]):
+def engines(encoder, adapted, reader, home, candidates: list[int], weights: list[float]):
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.local import LocalIndex
 
     yield "none", Engine(LocalIndex(home), encoder)
+    if adapted is not None:
+        yield f"+{adapted.query_adapter}", Engine(LocalIndex(home), adapted)
+        encoder = adapted
     if reader is None:
         return
     base = Engine(LocalIndex(home), encoder, reader=reader)
@@ -78,6 +85,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", default="dev")
     parser.add_argument("--reader", default="isnad-gemma")
+    parser.add_argument("--query-adapter", default="none",
+                        help="auto, isnad-gemma-query or a folder: measured against none")
     parser.add_argument("--candidates", type=int, action="append")
     parser.add_argument("--weight", type=float, action="append",
                         help="reader_weight values to try (default 1.0: the reader alone)")
@@ -89,15 +98,19 @@ def main() -> None:
     from isnad.retrieval.local import build_index
     from isnad.settings import Settings
 
-    settings = Settings(model="embeddinggemma", reader=args.reader)
+    settings = Settings(model="embeddinggemma", reader=args.reader, query_adapter="none")
     encoder = load_encoder(settings)
-    reader = load_reader(settings, encoder)
+    adapted = None
+    if args.query_adapter != "none":
+        adapted = load_encoder(settings.model_copy(update={"query_adapter": args.query_adapter}))
+    reader = load_reader(settings, adapted or encoder)
     candidates = args.candidates or [12]
     weights = args.weight or [1.0]
     held_out = held_out_ids()
     from isnad import __version__
 
     results: dict[str, object] = {"model": encoder.name, "reader": args.reader,
+                                  "query_adapter": adapted and adapted.query_adapter,
                                   "isnad_version": __version__, "weights": weights,
                                   "date": time.strftime("%Y-%m-%d"), "sets": {}}
     for name in args.sets.split(","):
@@ -108,7 +121,7 @@ def main() -> None:
         home = eval_home(settings, articles, encoder.name)
         if not home.exists():
             build_index(home, articles, encoder)
-        for label, engine in engines(settings, encoder, reader, home, candidates, weights):
+        for label, engine in engines(encoder, adapted, reader, home, candidates, weights):
             started = time.perf_counter()
             rows = [ask_one(engine, q, 3) for q in questions]
             report = figures(rows, 3)
@@ -128,7 +141,7 @@ def main() -> None:
     if not home.exists():
         build_index(home, articles, encoder)
     asked = [q.question for q in dev]
-    for label, engine in engines(settings, encoder, reader, home, candidates, weights):
+    for label, engine in engines(encoder, adapted, reader, home, candidates, weights):
         quotes = engine.answer_and_rank(FLAGSHIP, top=10, abstain=False)[0].quotes
         rank = next((i for i, q in enumerate(quotes, 1)
                      if any(d in q.text for d in DESTINATIONS)), None)

@@ -23,6 +23,8 @@ class Encoder(ABC):
     name: str
     #: Vector size.
     dim: int
+    #: The query-side adapter questions go through (query_adapter.py), if any.
+    query_adapter: str | None = None
 
     @abstractmethod
     def encode_documents(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
@@ -41,6 +43,12 @@ class Encoder(ABC):
         cannot be searched with another, because the vector spaces differ."""
         return {"backend": type(self).__name__, "model": self.name, "dim": self.dim,
                 **self.settings()}
+
+    @property
+    def calibration_name(self) -> str:
+        """Under which name the abstention threshold is fitted (retrieval/calibration.py):
+        an adapter changes the questions' vectors, so it has a threshold of its own."""
+        return self.name if self.query_adapter is None else f"{self.name}+{self.query_adapter}"
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode_queries([text])[0]

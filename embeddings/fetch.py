@@ -105,6 +105,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def weights_sha256(folder: Path) -> str:
+    """The SHA-256 of the weights in ``folder`` (what an adapter's manifest names as its
+    base): from the marker a verified fetch writes, since hashing 1.2 GB takes seconds
+    on every start, else computed."""
+    marker = folder / LEGACY_MARKER
+    if marker.is_file():
+        return marker.read_text().strip()
+    weights = folder / "model.safetensors"
+    if not weights.is_file():
+        raise EncoderError(f"no model weights (model.safetensors) in {folder}")
+    return sha256_of(weights)
+
+
 def folder_problems(folder: Path, manifest: dict[str, tuple[int, str]] | None = None,
                     optional: frozenset[str] | None = None) -> list[str]:
     """Why ``folder`` is not exactly the files of ``manifest`` (default ``MANIFEST``;

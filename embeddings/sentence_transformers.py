@@ -3,11 +3,16 @@
 EmbeddingGemma (the default) ships named ``query``/``document`` prompts in its
 config; e5 models expect ``query: ``/``passage: `` prefixes instead. Using the wrong
 one costs several points of recall, so the prompt choice is part of the fingerprint.
+
+With a query adapter (query_adapter.py) questions go through a LoRA that documents
+never see: the fingerprint, which names the document vectors, stays the base model's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from .base import Encoder, EncoderError, l2_normalise
 
 class SentenceTransformerEncoder(Encoder):
     def __init__(self, model: str | Path, name: str | None = None, device: str = "cpu",
-                 progress: bool = False) -> None:
+                 progress: bool = False, query_adapter: Path | None = None) -> None:
         # Imported here: torch takes seconds to import, and light backends never need it.
         from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
         from sentence_transformers import SentenceTransformer
@@ -60,6 +65,16 @@ class SentenceTransformerEncoder(Encoder):
             self._query_prompt, self._doc_prompt = "query: ", "passage: "
         else:
             self._query_prompt, self._doc_prompt = "", ""
+        self._adapter: object | None = None
+        if query_adapter is not None:
+            from .query_adapter import attach, load_manifest
+
+            manifest = load_manifest(query_adapter, self.folder)
+            self._adapter = attach(self._model[0].auto_model, query_adapter)
+            self.query_adapter = str(manifest["name"])
+        # The adapter is switched off for documents and on for questions: one text at a
+        # time through the model, or a question could be embedded with it off.
+        self._lock = threading.Lock()
 
     def token_embeddings(self) -> object | None:
         """The transformer's input embedding module, for a reader that shares it."""
@@ -69,22 +84,26 @@ class SentenceTransformerEncoder(Encoder):
     def settings(self) -> dict[str, object]:
         return {"query_prompt": self._query_prompt, "document_prompt": self._doc_prompt}
 
-    def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int
-                ) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int,
+                adapted: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            prompt=prompt or None,
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+        switch: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+        if self._adapter is not None and not adapted:
+            switch = self._adapter.disable_adapter()  # type: ignore[attr-defined]
+        with self._lock, switch:
+            vectors = self._model.encode(
+                list(texts),
+                prompt=prompt or None,
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
         return l2_normalise(vectors)
 
     def encode_documents(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
         return self._encode(texts, self._doc_prompt, batch_size)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self._query_prompt, 16)
+        return self._encode(texts, self._query_prompt, 16, adapted=True)

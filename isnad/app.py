@@ -75,7 +75,8 @@ def load_encoder(settings: Settings, progress: bool = True) -> Encoder:
     remove_stale_fetches(models_dir)  # whichever model is used now
     name = canonical_model_name(settings.model)
     say(f"loading model {name}…", progress)
-    return create_encoder(name, models_dir, progress=progress)
+    return create_encoder(name, models_dir, progress=progress,
+                          query_adapter=settings.query_adapter)
 
 
 def load_reader(settings: Settings, encoder: Encoder) -> Reader | None:

@@ -61,7 +61,7 @@ def settings_help(*fields: str, bot: bool = False) -> str:
     return "\n\n".join(lines)
 
 
-ENGINE = ("home", "model", "reader", "top", "max_question_chars", "corpus",
+ENGINE = ("home", "model", "query_adapter", "reader", "top", "max_question_chars", "corpus",
           "max_article_bytes")
 HELP = {"help_option_names": ["-h", "--help"]}
 

@@ -68,11 +68,18 @@ def timing_text(report: dict) -> str:
                      p95_ms=timing["p95_ms"], total_s=timing["total_s"])
 
 
+def model_text(report: dict) -> str:
+    """The model, and the query adapter its questions went through (reports made before
+    adapters existed have none)."""
+    adapter = report.get("query_adapter")
+    return report["model"] if not adapter else f"{report['model']} + {adapter}"
+
+
 def header_lines(report: dict) -> list[str]:
     return [
         eval_text("summary", file=Path(report["dataset"]["file"]).name,
                   questions=report["questions"], answerable=report["answerable"],
-                  model=report["model"], reader=report["reader"] or eval_text("no_reader"),
+                  model=model_text(report), reader=report["reader"] or eval_text("no_reader"),
                   version=report["isnad_version"], date=report["date"]),
         eval_text("summary_settings", top=report["top"], threshold=threshold_text(report),
                   timing=timing_text(report)),
@@ -132,7 +139,7 @@ def markdown(report: dict, rows: list[dict]) -> str:
         (eval_text("report_field_corpus"), f"{dataset['articles']}" +
          (" (" + ", ".join(f"`{p}`" for p in dataset["corpus"]) + ")"
           if dataset["corpus"] else "")),
-        (eval_text("report_field_model"), report["model"]),
+        (eval_text("report_field_model"), model_text(report)),
         (eval_text("report_field_reader"), report["reader"] or eval_text("no_reader")),
         (eval_text("report_field_version"), report["isnad_version"]),
         (eval_text("report_field_date"), report["date"]),

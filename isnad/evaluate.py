@@ -164,6 +164,7 @@ def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: 
     report: dict[str, object] = {
         **run_info(encoder.name),
         "reader": reader_name(engine),
+        "query_adapter": encoder.query_adapter,
         "dataset": {"file": str(file), "questions_file": str(parallel) if parallel else None,
                     "corpus": [str(p) for p in corpus], "articles": len(articles),
                     "limit": limit},

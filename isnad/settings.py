@@ -34,6 +34,11 @@ class Settings(BaseSettings):
                                     "the question: auto (Isnad's own with embeddinggemma, "
                                     "none otherwise), none, isnad-gemma, a trained reader's "
                                     "folder, or a CrossEncoder name")
+    query_adapter: str = Field(
+        default="auto",
+        description="query-side adapter that questions (never documents) go through: auto "
+                    "(Isnad's own with embeddinggemma, none otherwise), none, "
+                    "isnad-gemma-query, or a folder made by bench/train_query_adapter.py")
     top: int = Field(default=3, ge=1, le=20, description="quotes per answer (default 3)")
     max_question_chars: int = Field(default=1000, ge=10,
                                     description="longer questions are refused (default 1000)")

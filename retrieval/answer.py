@@ -28,6 +28,8 @@ class Answer(BaseModel):
     #: The reader that ordered the quotes (retrieval/reader.py); None when there was
     #: none, or it failed on this question and the first stage ranked alone.
     reader: str | None = None
+    #: The query-side adapter the question was embedded with (embeddings/query_adapter.py).
+    query_adapter: str | None = None
     quotes: list[Quote]
 
     def to_json(self) -> str:

@@ -96,10 +96,10 @@ class Engine(IndexView):
         super().__init__(index)
         self.encoder, self.reader = encoder, reader
         if settings is None:
-            calibration = load_calibration(encoder.name)
+            calibration = load_calibration(encoder.calibration_name)
             settings = EngineSettings(abstain_below=calibration.get("abstain_below"))
             if reader is not None:
-                fitted = load_calibration(f"{encoder.name}+{reader.name}")
+                fitted = load_calibration(f"{encoder.calibration_name}+{reader.name}")
                 settings = replace(settings,
                                    reader_abstain_below=fitted.get("abstain_below"))
         self.settings = settings
@@ -182,6 +182,7 @@ class Engine(IndexView):
         reader = None if read is None or self.reader is None else self.reader.name
         return Answer(question=question.text, language=question.language,
                       answered=bool(relevant), reader=reader,
+                      query_adapter=self.encoder.query_adapter,
                       quotes=[self._quote(c, score) for c, score in chosen])
 
     def _read(self, question: Question, candidates: list[Candidate]) -> list[Candidate] | None:

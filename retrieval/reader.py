@@ -23,7 +23,6 @@ alone ranks and abstains, as before).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from abc import ABC, abstractmethod
@@ -33,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..embeddings.base import EncoderError
+from ..embeddings.fetch import sha256_of, weights_sha256
 
 #: The texts the cross-encoder reads, in EmbeddingGemma's prompt style. Training and
 #: inference both build pairs with ``pair`` so the two can never drift apart.
@@ -65,14 +67,6 @@ class Reader(ABC):
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name}
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundled_readers() -> Path:
@@ -253,13 +247,10 @@ def clip_tokens(tokenizer: Any, text: str, limit: int) -> str:
 def _verified_hash(base_dir: Path) -> str:
     """The base weights' SHA-256: from the fetcher's verified marker when present
     (embeddings/fetch.py writes it after checking), else computed."""
-    marker = base_dir / ".isnad-verified"
-    if marker.is_file():
-        return marker.read_text().strip()
-    weights = base_dir / "model.safetensors"
-    if not weights.is_file():
-        raise ReaderError(f"no base weights in {base_dir}")
-    return sha256_of(weights)
+    try:
+        return weights_sha256(base_dir)
+    except EncoderError as exc:
+        raise ReaderError(f"{exc}; set ISNAD_READER=none to answer without a reader") from None
 
 
 def create_reader(spec: str, encoder: object) -> Reader | None:

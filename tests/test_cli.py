@@ -33,8 +33,10 @@ def test_ask_json_contract_matches_articles_show(cli_env):
     result = run(["ask", "--json", "--top", "3", "Where was ISIS to be evacuated to?"], cli_env)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "language", "answered", "reader", "quotes"}
-    assert answer["reader"] is None  # the light model answers without a reader
+    assert set(answer) == {"question", "language", "answered", "reader", "query_adapter",
+                           "quotes"}
+    # The light model answers without a reader and without a query adapter.
+    assert answer["reader"] is None and answer["query_adapter"] is None
     assert answer["language"] == "en"
     assert 1 <= len(answer["quotes"]) <= 3
     for quote in answer["quotes"]:

@@ -113,7 +113,7 @@ def full_run(qa_set: Path, module_env: dict[str, str], tmp_path_factory: pytest.
 def test_eval_output_names_model_reader_version_date_and_timing(full_run):
     report, _, _ = full_run
     assert report["model"] == "e5-small-q4"
-    assert report["reader"] is None
+    assert report["reader"] is None and report["query_adapter"] is None
     assert report["isnad_version"] == isnad_version
     ran = datetime.fromisoformat(report["date"])
     assert abs((datetime.now(UTC) - ran).total_seconds()) < 600

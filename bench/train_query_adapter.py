@@ -1,0 +1,328 @@
+"""Train a query-side LoRA adapter on EmbeddingGemma, resumably, and measure it on
+development data.
+
+Usage: python bench/train_query_adapter.py [--rank 8] [--epochs 1] [--batch 32]
+                                           [--lr 1e-4] [--work DIR] [--out DIR]
+                                           [--max-steps N] [--device cpu|cuda]
+
+The reader (bench/train_reader.py) reads each candidate with the question: better
+ordering is possible, but every sentence read costs a forward pass at question time.
+A query-side adapter changes only how the question is embedded: the documents keep
+the base model's vectors (no re-index) and a question costs one forward pass, as now.
+
+1. examples: the reader's (bench/train_reader.py builds WORK/examples.jsonl: TyDi QA
+   GoldP dev-ar and ARCD train minus 20 % of titles kept for development, XQuAD
+   articles 0-23 in Arabic and English; positives by Isnad's segmenter; hard negatives
+   from EmbeddingGemma). Every document vector comes from Isnad's embedding cache,
+   through the base model, as indexing makes them.
+2. train: LoRA on the attention projections of the question's forward pass only;
+   loss = softmax cross-entropy of the positive against its group (the paragraph's
+   other sentences, hard negatives) and every other question's group in the batch
+   (temperature ``--tau``). A checkpoint is written atomically to WORK every
+   ``--every`` steps and at the end; a second run resumes from it.
+3. measure: inside the gold paragraph, accuracy@1 of the development questions (base
+   vs adapted question vectors), and on Isnad's own development set
+   (bench/data/calibration.jsonl, the bundled articles) answer-in-quote@3 and the
+   flagship question's rank, base vs adapted. Writes OUT (peft's adapter files and
+   manifest.json; default: the package's embeddings/adapters/isnad-gemma-query, what
+   ``ISNAD_QUERY_ADAPTER=auto`` loads) and bench/results/query-adapter-rRANK-eEPOCHS.json.
+
+Data come from ../shared/data and are never copied into the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import train_reader  # noqa: E402  (the reader's examples and data sources)
+
+FLAGSHIP = "Where was ISIS to be evacuated to?"
+DESTINATIONS = ("بيار القصب", "البادية السورية", "بادية السويداء")
+
+
+def group(example: dict) -> tuple[list[str], set[str]]:
+    """The positive first, then the negatives; and the texts that must never count as
+    negatives for this question (ones containing an answer)."""
+    sentences = example["sentences"]
+    positive = sentences[example["positive"]]
+    answers = example["answers"]
+    negatives = [s for i, s in enumerate(sentences) if i != example["positive"]
+                 and s != positive and not any(a in s for a in answers)]
+    negatives += [s for s in example["hard"] if s not in negatives]
+    unsafe = {s for s in sentences if any(a in s for a in answers)} | {positive}
+    return [positive, *negatives], unsafe
+
+
+class QueryTrainer:
+    def __init__(self, args: argparse.Namespace, base_dir: Path) -> None:
+        import torch
+        from peft import LoraConfig, get_peft_model
+        from sentence_transformers import SentenceTransformer
+
+        self.torch, self.args = torch, args
+        torch.manual_seed(args.seed)
+        self.model = SentenceTransformer(str(base_dir), device=args.device,
+                                         local_files_only=True)
+        self.prompt = self.model.prompts["query"]
+        config = LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.0,
+                            target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+        # peft's own wrapper (sentence-transformers' add_adapter needs a newer peft than
+        # installs beside torch 2.13 here). It injects the LoRA layers into the
+        # transformer in place: sentence-transformers' forward goes through them, and
+        # the wrapper turns them off and saves them.
+        self.peft = get_peft_model(self.model[0].auto_model, config)
+        for name, parameter in self.model.named_parameters():  # the Dense layers too
+            parameter.requires_grad = "lora_" in name
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=args.lr, weight_decay=0.0)
+
+    def embed(self, questions: list[str]):
+        features = self.model.tokenize([self.prompt + q for q in questions])
+        features = {k: v.to(self.args.device) if hasattr(v, "to") else v
+                    for k, v in features.items()}
+        vectors = self.model(features)["sentence_embedding"]
+        return self.torch.nn.functional.normalize(vectors, dim=-1)
+
+    def queries(self, questions: list[str], adapted: bool = True) -> np.ndarray:
+        """Question vectors as the engine would get them, with or without the adapter."""
+        import contextlib
+
+        self.model.eval()
+        with self.peft.disable_adapter() if not adapted else contextlib.nullcontext(), \
+                self.torch.inference_mode():
+            return np.concatenate([self.embed(questions[i:i + 32]).float().cpu().numpy()
+                                   for i in range(0, len(questions), 32)])
+
+    def step(self, batch: list[dict], vectors: dict[str, np.ndarray], lr: float) -> float:
+        torch = self.torch
+        self.model.train()
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+        groups = [group(e) for e in batch]
+        texts = [t for texts, _ in groups for t in texts]
+        candidates = torch.from_numpy(np.stack([vectors[t] for t in texts])).to(
+            self.args.device)
+        starts = np.cumsum([0] + [len(t) for t, _ in groups])[:-1]
+        mask = torch.zeros(len(batch), len(texts), dtype=torch.bool)
+        for i, (_, unsafe) in enumerate(groups):
+            for j, text in enumerate(texts):
+                if text in unsafe and j != starts[i]:
+                    mask[i, j] = True  # the same positive from a parallel question
+        logits = self.embed([e["question"] for e in batch]) @ candidates.T / self.args.tau
+        logits = logits.masked_fill(mask.to(self.args.device), float("-inf"))
+        target = torch.from_numpy(starts).to(self.args.device)
+        loss = torch.nn.functional.cross_entropy(logits, target)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    def save(self, path: Path, state: dict) -> None:
+        from peft import get_peft_model_state_dict
+
+        tmp = path.with_suffix(".tmp")
+        self.torch.save({"adapter": get_peft_model_state_dict(self.peft),
+                         "optimizer": self.optimizer.state_dict(),
+                         "rng": self.torch.get_rng_state(), **state}, tmp)
+        os.replace(tmp, path)
+
+    def load(self, path: Path) -> dict:
+        from peft import set_peft_model_state_dict
+
+        saved = self.torch.load(path, map_location=self.args.device, weights_only=False)
+        result = set_peft_model_state_dict(self.peft, saved.pop("adapter"))
+        assert not result.unexpected_keys, result.unexpected_keys
+        self.optimizer.load_state_dict(saved.pop("optimizer"))
+        self.torch.set_rng_state(saved.pop("rng"))
+        return saved
+
+
+def paragraph_accuracy(trainer: QueryTrainer, dev: list[dict],
+                       vectors: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Inside the gold paragraph: is the closest sentence the one with the answer?"""
+    dev = [e for e in dev if len(e["sentences"]) > 1]
+    questions = [e["question"] for e in dev]
+    out: dict[str, dict[str, list[bool]]] = {}
+    for label, adapted in (("base", False), ("adapted", True)):
+        for e, q in zip(dev, trainer.queries(questions, adapted), strict=True):
+            scores = np.stack([vectors[s] for s in e["sentences"]]) @ q
+            out.setdefault(e["source"], {}).setdefault(label, []).append(
+                int(np.argmax(scores)) == e["positive"])
+    return {source: {"questions": len(rows["base"]),
+                     **{k: round(sum(v) / len(v), 4) for k, v in rows.items()}}
+            for source, rows in sorted(out.items())}
+
+
+def own_development(trainer: QueryTrainer, base_dir: Path) -> dict[str, dict]:
+    """Isnad's own development set through the engine, with the base model's document
+    vectors and the question embedded without, then with, the adapter."""
+    from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+    from isnad.evaluate import ask_one, eval_home, figures, load_dataset
+    from isnad.retrieval.engine import Engine
+    from isnad.retrieval.local import LocalIndex, build_index
+    from isnad.settings import Settings
+
+    settings = Settings(model="embeddinggemma", reader="none")
+    encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma")
+    articles, questions = load_dataset(ROOT / "bench" / "data" / "calibration.jsonl", None, [])
+    home = eval_home(settings, articles, encoder.name)
+    if not home.exists():
+        build_index(home, articles, encoder)
+    results = {}
+    for label, adapted in (("base", False), ("adapted", True)):
+        encoder.encode_queries = (  # type: ignore[method-assign]
+            lambda texts, adapted=adapted: trainer.queries(list(texts), adapted))
+        engine = Engine(LocalIndex(home), encoder)
+        rows = [ask_one(engine, q, 3) for q in questions]
+        report = figures(rows, 3)
+        quotes = engine.answer_and_rank(FLAGSHIP, top=10, abstain=False)[0].quotes
+        report["flagship_rank"] = next((i for i, q in enumerate(quotes, 1)
+                                        if any(d in q.text for d in DESTINATIONS)), None)
+        report["misses"] = [r["id"] for r in rows if r["outcome"] == "miss"]
+        results[label] = {k: report[k] for k in (
+            "answer_in_quote@3", "gold_article_in_quotes@3", "abstained_answerable",
+            "abstained_unanswerable", "answerable", "unanswerable", "flagship_rank",
+            "misses")}
+        print(f"own development, {label}: AIQ@3 {report['answer_in_quote@3']}, "
+              f"flagship rank {report['flagship_rank']}", file=sys.stderr)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--tau", type=float, default=0.05)
+    parser.add_argument("--batch", type=int, default=32, help="questions per step")
+    parser.add_argument("--every", type=int, default=10, help="steps between checkpoints")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop early")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="examples and checkpoints (default: ISNAD_HOME/train-reader)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the adapter goes (default: the package's "
+                             "embeddings/adapters/isnad-gemma-query)")
+    args = parser.parse_args()
+
+    import torch
+    from tqdm import tqdm
+
+    from isnad.embeddings.fetch import HUB_NAME, ensure_embeddinggemma, sha256_of
+    from isnad.embeddings.query_adapter import BUNDLED, write_manifest
+    from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+    from isnad.settings import Settings
+
+    args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    settings = Settings()
+    base_dir = ensure_embeddinggemma(settings.index_home.models_dir)
+    work = args.work or settings.home / "train-reader"
+    work.mkdir(parents=True, exist_ok=True)
+    out = args.out or ROOT / "embeddings" / "adapters" / BUNDLED
+    examples_path = work / "examples.jsonl"
+    if not examples_path.exists():
+        print("1/3 building examples (bench/train_reader.py's)", file=sys.stderr)
+        train_reader.build_examples(examples_path, base_dir)
+    examples = train_reader.load_examples(examples_path)
+    train = [e for e in examples if e["split"] == "train"]
+    dev = [e for e in examples if e["split"] == "dev"]
+    texts = sorted({t for e in train for t in group(e)[0]} |
+                   {s for e in dev for s in e["sentences"]})
+    encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma")
+    vectors = dict(zip(texts, train_reader._embed_cached(encoder, texts, "document vectors"),
+                       strict=True))
+    del encoder
+    print(f"{len(train)} training questions, {len(dev)} development questions, "
+          f"{len(texts)} document vectors", file=sys.stderr)
+
+    trainer = QueryTrainer(args, base_dir)
+    checkpoint = work / f"query-checkpoint-r{args.rank}-e{args.epochs}.pt"
+    steps_per_epoch = (len(train) + args.batch - 1) // args.batch
+    total = steps_per_epoch * args.epochs
+    state = {"step": 0, "seconds": 0.0, "examples": len(train), "total": total}
+    if checkpoint.exists():
+        state = trainer.load(checkpoint)
+        state["total"] = total
+        print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
+    warmup = max(1, total // 10)
+    print("2/3 training", file=sys.stderr)
+    started = time.perf_counter() - state["seconds"]
+    with tqdm(total=total, initial=state["step"], desc="training", unit="step",
+              file=sys.stderr, mininterval=10) as bar:
+        while state["step"] < total:
+            if args.max_steps is not None and state["step"] >= args.max_steps:
+                break
+            epoch, offset = divmod(state["step"], steps_per_epoch)
+            order = random.Random(args.seed + epoch).sample(range(len(train)), len(train))
+            batch = [train[i] for i in order[offset * args.batch:(offset + 1) * args.batch]]
+            step = state["step"]
+            lr = args.lr * min(1.0, (step + 1) / warmup) * max(0.0, (total - step) / total)
+            loss = trainer.step(batch, vectors, lr)
+            state["step"] += 1
+            state["seconds"] = time.perf_counter() - started
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1, refresh=False)
+            if state["step"] % args.every == 0:
+                trainer.save(checkpoint, state)
+    trainer.save(checkpoint, state)
+    print("3/3 development figures", file=sys.stderr)
+    figures = {"paragraph_accuracy@1": paragraph_accuracy(trainer, dev, vectors),
+               "own_development": own_development(trainer, base_dir)}
+    for source, row in figures["paragraph_accuracy@1"].items():
+        print(f"{source:10} {row['questions']:4} questions  base {row['base']:.3f}  "
+              f"adapted {row['adapted']:.3f}", file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    trainer.peft.save_pretrained(str(out))
+    # The config names the base by its hub name, not this machine's folder (set after
+    # saving: peft would look the name up on the hub while it saves).
+    config_path = out / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = HUB_NAME
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (out / "README.md").unlink(missing_ok=True)  # peft's empty model card
+    import peft
+    import transformers
+
+    details = {
+        "data": {name: {"path": str(path.relative_to(ROOT.parent)), "sha256": sha256_of(path)}
+                 for name, path in train_reader.SOURCES.items()},
+        "command": " ".join(["python bench/train_query_adapter.py", *sys.argv[1:]]),
+        "settings": {k: v for k, v in vars(args).items() if k not in {"work", "out"}},
+        "steps": state["step"], "complete": state["step"] >= total,
+        "train_seconds": round(state["seconds"]),
+        "hardware": f"{platform.machine()}, {os.cpu_count()} cores, {args.device}",
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "peft": peft.__version__},
+        "development": figures, "made": time.strftime("%Y-%m-%d"),
+    }
+    write_manifest(out, HUB_NAME, base_dir, name=BUNDLED, **details)
+    result = ROOT / "bench" / "results" / f"query-adapter-r{args.rank}-e{args.epochs}.json"
+    from isnad import __version__
+
+    result.write_text(json.dumps({
+        "model": "embeddinggemma", "query_adapter": BUNDLED, "isnad_version": __version__,
+        "date": details["made"],
+        **{k: details[k] for k in (
+            "command", "settings", "steps", "train_seconds", "hardware", "development")}},
+        indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {out} and {result}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
