@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import sys
 import time
 from pathlib import Path
@@ -222,7 +221,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from tqdm import tqdm
 
     from isnad.embeddings.fetch import HUB_NAME, ensure_embeddinggemma, sha256_of
     from isnad.embeddings.query_adapter import BUNDLED, write_manifest
@@ -253,34 +251,13 @@ def main() -> None:
 
     trainer = QueryTrainer(args, base_dir)
     checkpoint = work / f"query-checkpoint-r{args.rank}-e{args.epochs}.pt"
-    steps_per_epoch = (len(train) + args.batch - 1) // args.batch
-    total = steps_per_epoch * args.epochs
-    state = {"step": 0, "seconds": 0.0, "examples": len(train), "total": total}
-    if checkpoint.exists():
-        state = trainer.load(checkpoint)
-        state["total"] = total
-        print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
-    warmup = max(1, total // 10)
-    print("2/3 training", file=sys.stderr)
-    started = time.perf_counter() - state["seconds"]
-    with tqdm(total=total, initial=state["step"], desc="training", unit="step",
-              file=sys.stderr, mininterval=10) as bar:
-        while state["step"] < total:
-            if args.max_steps is not None and state["step"] >= args.max_steps:
-                break
-            epoch, offset = divmod(state["step"], steps_per_epoch)
-            order = random.Random(args.seed + epoch).sample(range(len(train)), len(train))
-            batch = [train[i] for i in order[offset * args.batch:(offset + 1) * args.batch]]
-            step = state["step"]
-            lr = args.lr * min(1.0, (step + 1) / warmup) * max(0.0, (total - step) / total)
-            loss = trainer.step(batch, vectors, lr)
-            state["step"] += 1
-            state["seconds"] = time.perf_counter() - started
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1, refresh=False)
-            if state["step"] % args.every == 0:
-                trainer.save(checkpoint, state)
-    trainer.save(checkpoint, state)
+
+    def query_step(picked: list[int], step: int, lr: float) -> float:
+        return trainer.step([train[i] for i in picked], vectors, lr)
+
+    state = train_reader.train_resumably(trainer, checkpoint, len(train), args, query_step,
+                                         warmup_share=10)
+    total = state["total"]
     print("3/3 development figures", file=sys.stderr)
     figures = {"paragraph_accuracy@1": paragraph_accuracy(trainer, dev, vectors),
                "own_development": own_development(trainer, base_dir)}

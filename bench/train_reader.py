@@ -36,8 +36,10 @@ import platform
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -349,6 +351,52 @@ def export(trainer: Trainer, args: argparse.Namespace, base_dir: Path, out: Path
     )
 
 
+
+def train_resumably(trainer: Any, checkpoint: Path, examples: int, args: argparse.Namespace,
+                    step: Callable[[list[int], int, float], float], *, warmup_share: int,
+                    train: bool = True) -> dict:
+    """Run ``args.epochs`` epochs of ``args.batch`` examples from where ``checkpoint``
+    left off and return the state ({"step", "seconds", ...}).
+
+    Each epoch's order is drawn from ``args.seed + epoch``, so a resumed run takes the
+    same batches as one that was never stopped. ``step(indices, step number, lr)`` trains
+    one batch and returns its loss; the learning rate warms up over 1/``warmup_share`` of
+    the steps, then falls linearly to 0. The trainer's ``save`` writes the checkpoint
+    (atomically) every ``args.every`` steps, at each epoch's end and at the end, so an
+    interruption loses at most ``args.every`` steps."""
+    from tqdm import tqdm
+
+    steps_per_epoch = (examples + args.batch - 1) // args.batch
+    total = steps_per_epoch * args.epochs
+    state = {"step": 0, "seconds": 0.0, "examples": examples, "total": total}
+    if checkpoint.exists():
+        state = trainer.load(checkpoint)
+        state["total"] = total
+        print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
+    if not train:
+        return state
+    warmup = max(1, total // warmup_share)
+    print("2/3 training", file=sys.stderr)
+    started = time.perf_counter() - state["seconds"]
+    with tqdm(total=total, initial=state["step"], desc="training", unit="step",
+              file=sys.stderr, mininterval=10) as bar:
+        while state["step"] < total:
+            if args.max_steps is not None and state["step"] >= args.max_steps:
+                break
+            epoch, offset = divmod(state["step"], steps_per_epoch)
+            order = random.Random(args.seed + epoch).sample(range(examples), examples)
+            number = state["step"]
+            lr = args.lr * min(1.0, (number + 1) / warmup) * max(0.0, (total - number) / total)
+            loss = step(order[offset * args.batch:(offset + 1) * args.batch], number, lr)
+            state["step"] += 1
+            state["seconds"] = time.perf_counter() - started
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1, refresh=False)
+            if state["step"] % args.every == 0 or state["step"] % steps_per_epoch == 0:
+                trainer.save(checkpoint, state)
+    trainer.save(checkpoint, state)
+    return state
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--layers", type=int, default=8)
@@ -371,7 +419,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
-    from tqdm import tqdm
 
     from isnad.embeddings.fetch import ensure_embeddinggemma
     from isnad.settings import Settings
@@ -396,37 +443,14 @@ def main() -> None:
 
     trainer = Trainer(args, base_dir)
     checkpoint = work / f"checkpoint-l{args.layers}-r{args.rank}.pt"
-    steps_per_epoch = (len(train) + args.batch - 1) // args.batch
-    total = steps_per_epoch * args.epochs
-    state = {"step": 0, "seconds": 0.0, "examples": len(train), "total": total}
-    if checkpoint.exists():
-        state = trainer.load(checkpoint)
-        state["total"] = total
-        print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
-    warmup = max(1, total // 20)
-    print("2/3 training", file=sys.stderr)
-    started = time.perf_counter() - state["seconds"]
-    with tqdm(total=total, initial=state["step"], desc="training", unit="step",
-              file=sys.stderr, mininterval=10) as bar:
-        while state["step"] < total and not args.export_only:
-            if args.max_steps is not None and state["step"] >= args.max_steps:
-                break
-            epoch, offset = divmod(state["step"], steps_per_epoch)
-            order = random.Random(args.seed + epoch).sample(range(len(train)), len(train))
-            rng = random.Random(args.seed * 1000 + state["step"])
-            picked = order[offset * args.batch:(offset + 1) * args.batch]
-            batch = [(train[i]["question"], *groups_of(train[i], rng)) for i in picked]
-            step = state["step"]
-            lr = args.lr * min(1.0, (step + 1) / warmup) * max(0.0, (total - step) / total)
-            loss = trainer.step(batch, lr)
-            state["step"] += 1
-            state["seconds"] = time.perf_counter() - started
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1, refresh=False)
-            if state["step"] % args.every == 0 or state["step"] % steps_per_epoch == 0:
-                trainer.save(checkpoint, state)
-    if not args.export_only:
-        trainer.save(checkpoint, state)
+
+    def reader_step(picked: list[int], step: int, lr: float) -> float:
+        rng = random.Random(args.seed * 1000 + step)
+        return trainer.step([(train[i]["question"], *groups_of(train[i], rng))
+                             for i in picked], lr)
+
+    state = train_resumably(trainer, checkpoint, len(train), args, reader_step,
+                            warmup_share=20, train=not args.export_only)
     print("3/3 development accuracy and export", file=sys.stderr)
     scores = accuracy_at_1(trainer, dev)
     for source, row in scores.items():

@@ -59,3 +59,57 @@ def test_document_vectors_come_through_isnads_embedding_cache(
     first = train_reader._embed_cached(light_encoder, texts, "test sentences")
     assert np.allclose(first, light_encoder.encode_documents(texts), atol=1e-5)
     assert any(tmp_path.rglob("*.sqlite")), "nothing was cached under ISNAD_HOME"
+
+
+class _Recording:
+    """A trainer whose whole state is the batches and learning rates it was given, saved
+    to and loaded from a real checkpoint file, as the trainers' save/load do."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[list[int], float]] = []
+
+    def step(self, picked: list[int], number: int, lr: float) -> float:
+        assert number == len(self.seen)
+        self.seen.append((picked, lr))
+        return 0.0
+
+    def save(self, path: Path, state: dict) -> None:
+        import json
+
+        path.write_text(json.dumps({**state, "seen": self.seen}))
+
+    def load(self, path: Path) -> dict:
+        import json
+
+        state = json.loads(path.read_text())
+        self.seen = [(list(picked), lr) for picked, lr in state.pop("seen")]
+        return state
+
+
+def test_an_interrupted_training_resumes_with_the_batches_it_would_have_had(
+        tmp_path: Path) -> None:
+    import argparse
+
+    module = _module()  # no ../shared data needed: the loop alone
+    args = argparse.Namespace(epochs=2, batch=3, seed=5, lr=1.0, every=2, max_steps=None)
+    whole = _Recording()
+    state = module.train_resumably(whole, tmp_path / "whole.pt", 7, args, whole.step,
+                                   warmup_share=3)
+    assert state["step"] == state["total"] == 6
+    for epoch in (whole.seen[:3], whole.seen[3:]):  # every example once an epoch
+        assert sorted(i for picked, _ in epoch for i in picked) == list(range(7))
+    assert whole.seen[0][0] != whole.seen[3][0]  # a new order each epoch
+    lrs = [lr for _, lr in whole.seen]
+    assert lrs[0] < lrs[1] and lrs[1] > lrs[-1] > 0
+
+    stopped = _Recording()
+    args.max_steps = 4
+    checkpoint = tmp_path / "stopped.pt"
+    assert module.train_resumably(stopped, checkpoint, 7, args, stopped.step,
+                                  warmup_share=3)["step"] == 4
+    args.max_steps = None
+    resumed = _Recording()
+    state = module.train_resumably(resumed, checkpoint, 7, args, resumed.step,
+                                   warmup_share=3)
+    assert state["step"] == 6
+    assert resumed.seen == whole.seen
