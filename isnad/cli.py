@@ -522,16 +522,27 @@ def bot(
     raise typer.Exit(run_bot(_settings(), webhook_url, webhook_secret, listen, port, base_url))
 
 
-@app.command(epilog=settings_help("home", "model"))
+@app.command(epilog=settings_help("home", "model", "query_adapter"))
 def models() -> None:
     """The embedding models Isnad knows by short name; * marks the one in use
-    (ISNAD_MODEL)."""
+    (ISNAD_MODEL); then the query adapter questions go through (ISNAD_QUERY_ADAPTER)."""
+    from isnad.embeddings import query_adapter
+
     settings = _settings()
     in_use = canonical_model_name(settings.model)
     for name, description in KNOWN_MODELS.items():
         typer.echo(f"{'*' if name == in_use else ' '} {name:18} {description}")
     if in_use not in KNOWN_MODELS:
         typer.echo(f"* {in_use:18} (ISNAD_MODEL: a sentence-transformers hub name or folder)")
+    try:
+        adapter = query_adapter.resolve(settings.query_adapter, in_use)
+    except EncoderError as exc:
+        typer.echo(f"Query adapter: {exc}")
+    else:
+        shipped = adapter is not None and adapter.parent == query_adapter.bundled_adapters()
+        typer.echo("Query adapter: " + (
+            "none (questions are embedded by the model alone)" if adapter is None else
+            f"{adapter.name} (shipped with Isnad)" if shipped else str(adapter)))
     indexed = wiring.other_indexed_model(settings)
     if indexed is not None:
         typer.echo(f"The index in {settings.index_home.root} was built with {indexed}: "

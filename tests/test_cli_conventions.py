@@ -105,6 +105,19 @@ def test_models_marks_the_model_in_use(cli_env, setting, marked):
     assert len(starred) == 1 and starred[0].split()[1] == marked
 
 
+@pytest.mark.parametrize(("model", "adapter", "said"), [
+    ("embeddinggemma", "auto", "Query adapter: isnad-gemma-query (shipped with Isnad)"),
+    ("e5-small-q4", "auto", "Query adapter: none"),
+    ("embeddinggemma", "none", "Query adapter: none"),
+    ("use-multilingual", "isnad-gemma-query", "Query adapter: isnad-gemma-query adapts"),
+])
+def test_models_names_the_query_adapter_in_use(cli_env, model, adapter, said):
+    result = run(["models"], {**cli_env, "ISNAD_MODEL": model, "ISNAD_QUERY_ADAPTER": adapter})
+    assert result.returncode == 0
+    assert next(line for line in result.stdout.splitlines()
+                if line.startswith("Query adapter:")).startswith(said)
+
+
 def test_models_says_when_the_index_was_built_with_another(cli_env, tmp_path):
     folder = str(tmp_path / "my-model")
     output = run(["models"], {**cli_env, "ISNAD_MODEL": folder}).stdout
