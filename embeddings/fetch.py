@@ -25,7 +25,10 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
@@ -116,6 +119,62 @@ def weights_sha256(folder: Path) -> str:
     if not weights.is_file():
         raise EncoderError(f"no model weights (model.safetensors) in {folder}")
     return sha256_of(weights)
+
+
+#: The files peft writes for an adapter (the query adapter's, the reader's); an
+#: adapter's manifest records a hash of each.
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
+def write_adapter_manifest(folder: Path, files: Iterable[str], base_model: str,
+                           base_sha256: str, own: Mapping[str, object] | None = None, /,
+                           **details: object) -> dict[str, Any]:
+    """Write ``folder``'s manifest.json (atomically: a reader never sees half of one) and
+    return it: ``name`` (from ``details``, else the folder's), the base weights the
+    adapter was trained on, ``own`` (the caller's own fields, such as the reader's
+    ``layers``), the SHA-256 of each of ``files`` and the rest of ``details`` (data,
+    command, figures), in that order, so the file stays as the adapters shipped so far.
+
+    One writer for the query adapter and the reader, so their manifests cannot drift
+    apart. The caller hashes the base (``weights_sha256``) itself, to word a failure in
+    its own error type; the parameters are positional-only so that any key, ``files``
+    included, can be a detail, as before."""
+    manifest: dict[str, Any] = {
+        "name": details.pop("name", folder.name),
+        "base_model": base_model,
+        "base_sha256": base_sha256,
+        **(own or {}),
+        "files": {name: sha256_of(folder / name) for name in files},
+        **details,
+    }
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(folder / "manifest.json")
+    return manifest
+
+
+@dataclass(frozen=True)
+class AdapterFileProblem:
+    """What is wrong with one of an adapter's files: ``missing``, or ``damaged`` (there,
+    but its SHA-256 is not the manifest's)."""
+
+    path: Path
+    kind: Literal["missing", "damaged"]
+
+
+def adapter_file_problem(folder: Path,
+                         files: Mapping[str, object]) -> AdapterFileProblem | None:
+    """The first of ``files`` (a manifest's name → SHA-256) that is not in ``folder``
+    with its recorded hash, or None: a truncated or swapped adapter would otherwise
+    load and silently rank differently. The finding, not an error, so that the query
+    adapter and the reader each say it in their own error type and words."""
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            return AdapterFileProblem(path, "missing")
+        if sha256_of(path) != digest:
+            return AdapterFileProblem(path, "damaged")
+    return None
 
 
 def folder_problems(folder: Path, manifest: dict[str, tuple[int, str]] | None = None,

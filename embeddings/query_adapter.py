@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from .base import EncoderError
-from .fetch import sha256_of, weights_sha256
+from .fetch import ADAPTER_FILES, adapter_file_problem, weights_sha256, write_adapter_manifest
 
 #: The adapter Isnad ships for EmbeddingGemma (``ISNAD_QUERY_ADAPTER=auto``).
 BUNDLED = "isnad-gemma-query"
 #: The files peft writes; the manifest records a hash of each.
-FILES = ("adapter_config.json", "adapter_model.safetensors")
+FILES = ADAPTER_FILES
 OFF = "set ISNAD_QUERY_ADAPTER=none to ask without it"
 
 
@@ -71,17 +71,8 @@ def write_manifest(folder: Path, base_model: str, base_dir: Path,
                    **details: object) -> dict[str, Any]:
     """Record what the adapter in ``folder`` is: its files' hashes, the base weights it
     was trained on (name and SHA-256), and ``details`` (data, command, figures)."""
-    manifest: dict[str, Any] = {
-        "name": details.pop("name", folder.name),
-        "base_model": base_model,
-        "base_sha256": weights_sha256(base_dir),
-        "files": {name: sha256_of(folder / name) for name in FILES},
-        **details,
-    }
-    tmp = folder / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(folder / "manifest.json")
-    return manifest
+    return write_adapter_manifest(folder, FILES, base_model, weights_sha256(base_dir),
+                                  **details)
 
 
 def load_manifest(folder: Path, base_dir: Path | None) -> dict[str, Any]:
@@ -102,15 +93,14 @@ def load_manifest(folder: Path, base_dir: Path | None) -> dict[str, Any]:
         if key not in manifest:
             raise EncoderError(f"the query adapter manifest {path} lacks {key!r}; "
                                f"reinstall isnad, or {OFF}")
-    for name, digest in dict(manifest["files"]).items():
-        file = folder / name
-        if not file.is_file():
-            raise EncoderError(f"the query adapter file {file} is missing; reinstall isnad, "
-                               f"or {OFF}")
-        if sha256_of(file) != digest:
-            raise EncoderError(f"the query adapter file {file} is damaged (its hash differs "
-                               f"from the manifest); reinstall isnad, rebuild it with `python "
-                               f"bench/train_query_adapter.py`, or {OFF}")
+    problem = adapter_file_problem(folder, dict(manifest["files"]))
+    if problem is not None and problem.kind == "missing":
+        raise EncoderError(f"the query adapter file {problem.path} is missing; reinstall "
+                           f"isnad, or {OFF}")
+    if problem is not None:
+        raise EncoderError(f"the query adapter file {problem.path} is damaged (its hash "
+                           f"differs from the manifest); reinstall isnad, rebuild it with "
+                           f"`python bench/train_query_adapter.py`, or {OFF}")
     if base_dir is None:
         raise EncoderError(f"the query adapter in {folder} needs its base model loaded from "
                            f"a folder ({manifest['base_model']}); {OFF}")

@@ -34,7 +34,15 @@ from typing import Any
 import numpy as np
 
 from ..embeddings.base import EncoderError
-from ..embeddings.fetch import sha256_of, weights_sha256
+from ..embeddings.fetch import (
+    ADAPTER_FILES,
+    adapter_file_problem,
+    weights_sha256,
+    write_adapter_manifest,
+)
+
+# Imported from here by bench/train_reader.py and the tests.
+from ..embeddings.fetch import sha256_of as sha256_of
 
 #: The texts the cross-encoder reads, in EmbeddingGemma's prompt style. Training and
 #: inference both build pairs with ``pair`` so the two can never drift apart.
@@ -89,41 +97,26 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-#: The adapter files peft writes; the manifest records a hash of each.
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-
-
 def write_manifest(folder: Path, base_model: str, base_dir: Path, layers: int,
                    **details: object) -> dict[str, Any]:
     """Record what the adapter in ``folder`` is: its files' hashes, the base weights it
     was trained on (name and SHA-256), how many of their layers it reads, and
     ``details`` (data, command, figures)."""
-    manifest: dict[str, Any] = {
-        "name": details.pop("name", folder.name),
-        "base_model": base_model,
-        "base_sha256": _verified_hash(base_dir),
-        "layers": layers,
-        "files": {name: sha256_of(folder / name) for name in ADAPTER_FILES},
-        **details,
-    }
-    tmp = folder / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(folder / "manifest.json")
-    return manifest
+    return write_adapter_manifest(folder, ADAPTER_FILES, base_model, _verified_hash(base_dir),
+                                  {"layers": layers}, **details)
 
 
 def check_files(folder: Path, manifest: dict[str, Any]) -> None:
     """Every file the manifest lists is there with its recorded hash: a truncated or
     swapped adapter would otherwise load and silently rank differently."""
-    for name, digest in manifest["files"].items():
-        path = folder / name
-        if not path.is_file():
-            raise ReaderError(f"the reader file {path} is missing; reinstall isnad or set "
-                              "ISNAD_READER=none")
-        if sha256_of(path) != digest:
-            raise ReaderError(f"the reader file {path} is damaged (its hash differs from "
-                              "the manifest); reinstall isnad, rebuild it with `python "
-                              "bench/train_reader.py`, or set ISNAD_READER=none")
+    problem = adapter_file_problem(folder, manifest["files"])
+    if problem is not None and problem.kind == "missing":
+        raise ReaderError(f"the reader file {problem.path} is missing; reinstall isnad or "
+                          "set ISNAD_READER=none")
+    if problem is not None:
+        raise ReaderError(f"the reader file {problem.path} is damaged (its hash differs "
+                          "from the manifest); reinstall isnad, rebuild it with `python "
+                          "bench/train_reader.py`, or set ISNAD_READER=none")
 
 
 def truncated_classifier(base_dir: Path, layers: int) -> Any:
