@@ -153,6 +153,32 @@ def write_adapter_manifest(folder: Path, files: Iterable[str], base_model: str,
     return manifest
 
 
+def read_adapter_manifest(path: Path, required: Iterable[str]) -> dict[str, Any]:
+    """The adapter manifest at ``path``, checked for the shape every caller relies on: a
+    JSON object holding each of ``required``, the base model and its SHA-256 as text,
+    and ``files`` mapping plain file names (no folders) to SHA-256 text. Raises
+    FileNotFoundError when there is none and ValueError saying what is wrong otherwise,
+    so that the query adapter and the reader each word it in their own error; a
+    hand-edited manifest must not get as far as a TypeError."""
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict):
+        raise ValueError("not a JSON object")
+    for key in required:
+        if key not in manifest:
+            raise ValueError(f"it lacks {key!r}")
+    for key in ("base_model", "base_sha256"):
+        if key in manifest and not isinstance(manifest[key], str):
+            raise ValueError(f"its {key!r} is not text")
+    files = manifest.get("files")
+    if files is not None and not (
+            isinstance(files, dict)
+            and all(isinstance(name, str) and isinstance(digest, str)
+                    and name and name == Path(name).name and not name.startswith(".")
+                    for name, digest in files.items())):
+        raise ValueError("its 'files' is not a map of file names to SHA-256")
+    return manifest
+
+
 @dataclass(frozen=True)
 class AdapterFileProblem:
     """What is wrong with one of an adapter's files: ``missing``, or ``damaged`` (there,

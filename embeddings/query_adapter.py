@@ -19,14 +19,19 @@ without a word.
 
 from __future__ import annotations
 
-import json
 import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .base import EncoderError
-from .fetch import ADAPTER_FILES, adapter_file_problem, weights_sha256, write_adapter_manifest
+from .fetch import (
+    ADAPTER_FILES,
+    adapter_file_problem,
+    read_adapter_manifest,
+    weights_sha256,
+    write_adapter_manifest,
+)
 
 #: The adapter Isnad ships for EmbeddingGemma (``ISNAD_QUERY_ADAPTER=auto``).
 BUNDLED = "isnad-gemma-query"
@@ -80,20 +85,14 @@ def load_manifest(folder: Path, base_dir: Path | None) -> dict[str, Any]:
     the base weights in ``base_dir`` (the encoder's folder)."""
     path = folder / "manifest.json"
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("not a JSON object")
+        manifest = read_adapter_manifest(path, ("name", "base_model", "base_sha256", "files"))
     except FileNotFoundError:
         raise EncoderError(f"the query adapter in {folder} has no manifest.json; rebuild it "
                            f"with `python bench/train_query_adapter.py`, or {OFF}") from None
     except (OSError, ValueError) as exc:
         raise EncoderError(f"the query adapter manifest {path} cannot be read ({exc}); "
                            f"reinstall isnad, or {OFF}") from None
-    for key in ("name", "base_model", "base_sha256", "files"):
-        if key not in manifest:
-            raise EncoderError(f"the query adapter manifest {path} lacks {key!r}; "
-                               f"reinstall isnad, or {OFF}")
-    problem = adapter_file_problem(folder, dict(manifest["files"]))
+    problem = adapter_file_problem(folder, manifest["files"])
     if problem is not None and problem.kind == "missing":
         raise EncoderError(f"the query adapter file {problem.path} is missing; reinstall "
                            f"isnad, or {OFF}")
@@ -107,7 +106,7 @@ def load_manifest(folder: Path, base_dir: Path | None) -> dict[str, Any]:
     base = weights_sha256(base_dir)
     if base != manifest["base_sha256"]:
         raise EncoderError(f"the query adapter in {folder} was trained on base weights "
-                           f"{str(manifest['base_sha256'])[:12]}…, but {base_dir} holds "
+                           f"{manifest['base_sha256'][:12]}…, but {base_dir} holds "
                            f"{base[:12]}…; use the matching {manifest['base_model']}, or {OFF}")
     return manifest
 

@@ -23,7 +23,6 @@ alone ranks and abstains, as before).
 
 from __future__ import annotations
 
-import json
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from ..embeddings.base import EncoderError
 from ..embeddings.fetch import (
     ADAPTER_FILES,
     adapter_file_problem,
+    read_adapter_manifest,
     weights_sha256,
     write_adapter_manifest,
 )
@@ -83,17 +83,16 @@ def bundled_readers() -> Path:
 
 def load_manifest(folder: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_adapter_manifest(folder / "manifest.json",
+                                         ("base_model", "base_sha256", "layers", "files"))
+        if isinstance(manifest["layers"], bool) or not isinstance(manifest["layers"], int):
+            raise ValueError("its 'layers' is not a whole number")
     except FileNotFoundError:
         raise ReaderError(f"the reader in {folder} has no manifest.json; rebuild it with "
                           "`python bench/train_reader.py` or set ISNAD_READER=none") from None
     except (OSError, ValueError) as exc:
         raise ReaderError(f"the reader manifest {folder / 'manifest.json'} cannot be read "
                           f"({exc}); reinstall isnad or set ISNAD_READER=none") from None
-    for key in ("base_model", "base_sha256", "layers", "files"):
-        if key not in manifest:
-            raise ReaderError(f"the reader manifest {folder / 'manifest.json'} lacks "
-                              f"{key!r}; reinstall isnad or set ISNAD_READER=none")
     return manifest
 
 
@@ -168,7 +167,7 @@ class GemmaReader(Reader):
         self.batch_size = batch_size
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(base_dir)
-            model = truncated_classifier(base_dir, int(self.manifest["layers"]))
+            model = truncated_classifier(base_dir, self.manifest["layers"])
             if shared_embeddings is not None:  # the encoder's own copy: ~800 MB saved
                 model.model.embed_tokens = shared_embeddings
             with warnings.catch_warnings():

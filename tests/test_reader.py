@@ -9,10 +9,13 @@ dimensions, so these tests check the plumbing, not the quality (bench/ does that
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -126,6 +129,31 @@ def test_reader_refuses_damaged_or_missing_files(tiny_base: Path, tmp_path: Path
         GemmaReader(folder, tiny_base)
     (folder / "manifest.json").unlink()
     with pytest.raises(ReaderError, match=r"no manifest\.json"):
+        GemmaReader(folder, tiny_base)
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    (lambda m: 5, "not a JSON object"),
+    (lambda m: [m], "not a JSON object"),
+    (lambda m: {k: v for k, v in m.items() if k != "layers"}, "lacks 'layers'"),
+    (lambda m: {**m, "layers": "2"}, "'layers' is not a whole number"),
+    (lambda m: {**m, "layers": True}, "'layers' is not a whole number"),
+    (lambda m: {**m, "base_sha256": 7}, "'base_sha256' is not text"),
+    (lambda m: {**m, "files": list(m["files"])}, "'files' is not a map"),
+    (lambda m: {**m, "files": {"../" + n: d for n, d in m["files"].items()}},
+     "'files' is not a map"),
+])
+def test_reader_refuses_a_manifest_of_the_wrong_shape(tiny_base: Path, tiny_adapter: Path,
+                                                       tmp_path: Path, edit: Any,
+                                                       said: str) -> None:
+    """A hand-edited manifest is one line naming ISNAD_READER=none, not a TypeError
+    from deep inside the loader."""
+    folder = tmp_path / "edited"
+    shutil.copytree(tiny_adapter, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(edit(manifest)))
+    with pytest.raises(ReaderError, match=f"cannot be read \\(.*{re.escape(said)}.*"
+                                          "ISNAD_READER=none"):
         GemmaReader(folder, tiny_base)
 
 
