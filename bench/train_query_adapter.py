@@ -18,7 +18,11 @@ the base model's vectors (no re-index) and a question costs one forward pass, as
 2. train: LoRA on the attention projections of the question's forward pass only;
    loss = softmax cross-entropy of the positive against its group (the paragraph's
    other sentences, hard negatives) and every other question's group in the batch
-   (temperature ``--tau``). A checkpoint is written atomically to WORK every
+   (temperature ``--tau``); with ``--bce W``, plus W times a binary cross-entropy
+   that puts every positive above, and every negative below, one learnt similarity
+   shared by all questions: the relative loss orders sentences within a question,
+   but abstention compares one threshold with every question's best similarity.
+   A checkpoint is written atomically to WORK every
    ``--every`` steps and at the end; a second run resumes from it.
 3. measure: inside the gold paragraph, accuracy@1 of the development questions (base
    vs adapted question vectors), and on Isnad's own development set
@@ -87,7 +91,14 @@ class QueryTrainer:
         for name, parameter in self.model.named_parameters():  # the Dense layers too
             parameter.requires_grad = "lora_" in name
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(self.params, lr=args.lr, weight_decay=0.0)
+        groups: list[dict] = [{"params": self.params, "lr_scale": 1.0}]
+        # The shared cut of the --bce term: learnt (faster than the LoRA weights, since it
+        # starts far from where the questions' similarities settle), never shipped: the
+        # engine's threshold is fitted on the development set by bench/calibrate.py.
+        self.cut = torch.nn.Parameter(torch.tensor(0.35))
+        if args.bce:
+            groups.append({"params": [self.cut], "lr_scale": 100.0})
+        self.optimizer = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.0)
 
     def embed(self, questions: list[str]):
         features = self.model.tokenize([self.prompt + q for q in questions])
@@ -110,7 +121,7 @@ class QueryTrainer:
         torch = self.torch
         self.model.train()
         for g in self.optimizer.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_scale", 1.0)
         groups = [group(e) for e in batch]
         texts = [t for texts, _ in groups for t in texts]
         candidates = torch.from_numpy(np.stack([vectors[t] for t in texts])).to(
@@ -121,10 +132,25 @@ class QueryTrainer:
             for j, text in enumerate(texts):
                 if text in unsafe and j != starts[i]:
                     mask[i, j] = True  # the same positive from a parallel question
-        logits = self.embed([e["question"] for e in batch]) @ candidates.T / self.args.tau
-        logits = logits.masked_fill(mask.to(self.args.device), float("-inf"))
+        similarity = self.embed([e["question"] for e in batch]) @ candidates.T
+        logits = (similarity / self.args.tau).masked_fill(mask.to(self.args.device),
+                                                          float("-inf"))
         target = torch.from_numpy(starts).to(self.args.device)
         loss = torch.nn.functional.cross_entropy(logits, target)
+        if self.args.bce:
+            # Each question against its own group only: its positive, and its negatives
+            # (the paragraph's other sentences and the hard ones, on its topic: what an
+            # unanswerable question's best sentence looks like).
+            own = torch.zeros_like(mask)
+            for i, (texts_i, _) in enumerate(groups):
+                own[i, starts[i]:starts[i] + len(texts_i)] = True
+            margin = (similarity - self.cut) / self.args.tau
+            positive = torch.zeros_like(mask)
+            positive[torch.arange(len(batch)), torch.from_numpy(starts)] = True
+            negative = own & ~positive
+            softplus = torch.nn.functional.softplus
+            bce = softplus(-margin[positive]).mean() + softplus(margin[negative]).mean()
+            loss = loss + self.args.bce * bce
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
         self.optimizer.step()
@@ -136,6 +162,7 @@ class QueryTrainer:
 
         tmp = path.with_suffix(".tmp")
         self.torch.save({"adapter": get_peft_model_state_dict(self.peft),
+                         "cut": float(self.cut.detach()),
                          "optimizer": self.optimizer.state_dict(),
                          "rng": self.torch.get_rng_state(), **state}, tmp)
         os.replace(tmp, path)
@@ -145,6 +172,8 @@ class QueryTrainer:
 
         saved = self.torch.load(path, map_location=self.args.device, weights_only=False)
         result = set_peft_model_state_dict(self.peft, saved.pop("adapter"))
+        with self.torch.no_grad():
+            self.cut.fill_(saved.pop("cut", 0.35))
         assert not result.unexpected_keys, result.unexpected_keys
         self.optimizer.load_state_dict(saved.pop("optimizer"))
         self.torch.set_rng_state(saved.pop("rng"))
@@ -157,14 +186,31 @@ def paragraph_accuracy(trainer: QueryTrainer, dev: list[dict],
     dev = [e for e in dev if len(e["sentences"]) > 1]
     questions = [e["question"] for e in dev]
     out: dict[str, dict[str, list[bool]]] = {}
+    pooled: dict[str, dict[str, list[tuple[float, bool]]]] = {}
     for label, adapted in (("base", False), ("adapted", True)):
         for e, q in zip(dev, trainer.queries(questions, adapted), strict=True):
             scores = np.stack([vectors[s] for s in e["sentences"]]) @ q
             out.setdefault(e["source"], {}).setdefault(label, []).append(
                 int(np.argmax(scores)) == e["positive"])
+            pooled.setdefault(e["source"], {}).setdefault(label, []).extend(
+                (float(score), i == e["positive"]) for i, score in enumerate(scores))
     return {source: {"questions": len(rows["base"]),
-                     **{k: round(sum(v) / len(v), 4) for k, v in rows.items()}}
+                     **{k: round(sum(v) / len(v), 4) for k, v in rows.items()},
+                     **{f"pooled_auc_{k}": round(pooled_auc(v), 4)
+                        for k, v in pooled[source].items()}}
             for source, rows in sorted(out.items())}
+
+
+def pooled_auc(scored: list[tuple[float, bool]]) -> float:
+    """How well one similarity cut, the same for every question, tells answering
+    sentences from the rest: the chance that a random answering (question, sentence)
+    pair scores above a random non-answering one, over all questions together."""
+    scores = np.array([s for s, _ in scored])
+    labels = np.array([ok for _, ok in scored])
+    ranks = scores.argsort().argsort() + 1.0
+    positives, negatives = labels.sum(), (~labels).sum()
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2)
+                 / (positives * negatives))
 
 
 def own_development(trainer: QueryTrainer, base_dir: Path) -> dict[str, dict]:
@@ -172,6 +218,7 @@ def own_development(trainer: QueryTrainer, base_dir: Path) -> dict[str, dict]:
     vectors and the question embedded without, then with, the adapter."""
     from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
     from isnad.evaluate import ask_one, eval_home, figures, load_dataset
+    from isnad.retrieval.calibration import fit_threshold
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.local import LocalIndex, build_index
     from isnad.settings import Settings
@@ -193,10 +240,17 @@ def own_development(trainer: QueryTrainer, base_dir: Path) -> dict[str, dict]:
         report["flagship_rank"] = next((i for i, q in enumerate(quotes, 1)
                                         if any(d in q.text for d in DESTINATIONS)), None)
         report["misses"] = [r["id"] for r in rows if r["outcome"] == "miss"]
+        # Abstention at each vector's own cut, fitted as bench/calibrate.py fits it
+        # (the same questions: a development figure, not a held-out one).
+        fit = fit_threshold([(engine.best_similarity(q.question), q.answerable)
+                             for q in questions])
+        report["fitted_threshold"] = {"abstain_below": fit.threshold,
+                                      "answer_recall": round(fit.answer_recall, 4),
+                                      "abstention_rate": round(fit.abstention_rate, 4)}
         results[label] = {k: report[k] for k in (
             "answer_in_quote@3", "gold_article_in_quotes@3", "abstained_answerable",
             "abstained_unanswerable", "answerable", "unanswerable", "flagship_rank",
-            "misses")}
+            "misses", "fitted_threshold")}
         print(f"own development, {label}: AIQ@3 {report['answer_in_quote@3']}, "
               f"flagship rank {report['flagship_rank']}", file=sys.stderr)
     return results
@@ -208,6 +262,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--tau", type=float, default=0.05)
+    parser.add_argument("--bce", type=float, default=0.0,
+                        help="weight of the shared-cut binary cross-entropy (0: none)")
     parser.add_argument("--batch", type=int, default=32, help="questions per step")
     parser.add_argument("--every", type=int, default=10, help="steps between checkpoints")
     parser.add_argument("--seed", type=int, default=13)
@@ -250,7 +306,8 @@ def main() -> None:
           f"{len(texts)} document vectors", file=sys.stderr)
 
     trainer = QueryTrainer(args, base_dir)
-    checkpoint = work / f"query-checkpoint-r{args.rank}-e{args.epochs}.pt"
+    tag = f"r{args.rank}-e{args.epochs}" + (f"-bce{args.bce:g}" if args.bce else "")
+    checkpoint = work / f"query-checkpoint-{tag}.pt"
 
     def query_step(picked: list[int], step: int, lr: float) -> float:
         return trainer.step([train[i] for i in picked], vectors, lr)
@@ -263,7 +320,13 @@ def main() -> None:
                "own_development": own_development(trainer, base_dir)}
     for source, row in figures["paragraph_accuracy@1"].items():
         print(f"{source:10} {row['questions']:4} questions  base {row['base']:.3f}  "
-              f"adapted {row['adapted']:.3f}", file=sys.stderr)
+              f"adapted {row['adapted']:.3f}  pooled AUC {row['pooled_auc_base']:.3f} → "
+              f"{row['pooled_auc_adapted']:.3f}", file=sys.stderr)
+    for label, row in figures["own_development"].items():
+        fit = row["fitted_threshold"]
+        print(f"own development, {label}: its own cut {fit['abstain_below']} answers "
+              f"{fit['answer_recall']:.1%}, abstains on {fit['abstention_rate']:.1%} of "
+              "unanswerable", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     trainer.peft.save_pretrained(str(out))
     # The config names the base by its hub name, not this machine's folder (set after
@@ -289,7 +352,7 @@ def main() -> None:
         "development": figures, "made": time.strftime("%Y-%m-%d"),
     }
     write_manifest(out, HUB_NAME, base_dir, name=BUNDLED, **details)
-    result = ROOT / "bench" / "results" / f"query-adapter-r{args.rank}-e{args.epochs}.json"
+    result = ROOT / "bench" / "results" / f"query-adapter-{tag}.json"
     from isnad import __version__
 
     result.write_text(json.dumps({
