@@ -205,9 +205,11 @@ def pooled_auc(scored: list[tuple[float, bool]]) -> float:
     """How well one similarity cut, the same for every question, tells answering
     sentences from the rest: the chance that a random answering (question, sentence)
     pair scores above a random non-answering one, over all questions together."""
+    from scipy.stats import rankdata
+
     scores = np.array([s for s, _ in scored])
     labels = np.array([ok for _, ok in scored])
-    ranks = scores.argsort().argsort() + 1.0
+    ranks = rankdata(scores)  # ties share their mean rank, and count half
     positives, negatives = labels.sum(), (~labels).sum()
     return float((ranks[labels].sum() - positives * (positives + 1) / 2)
                  / (positives * negatives))

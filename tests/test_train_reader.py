@@ -113,3 +113,22 @@ def test_an_interrupted_training_resumes_with_the_batches_it_would_have_had(
                                    warmup_share=3)
     assert state["step"] == 6
     assert resumed.seen == whole.seen
+
+
+def test_pooled_auc_matches_scikit_learn() -> None:
+    """bench/train_query_adapter.py's pooled AUC (one cut for every question) is the
+    ROC AUC of the reference implementation, ties included."""
+    from sklearn.metrics import roc_auc_score
+
+    spec = importlib.util.spec_from_file_location(
+        "train_query_adapter", ROOT / "bench" / "train_query_adapter.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        labels = rng.random(60) < 0.3
+        labels[:2] = [True, False]
+        scores = np.round(rng.random(60) + 0.4 * labels, 1)  # rounded: many ties
+        scored = [(float(s), bool(ok)) for s, ok in zip(scores, labels, strict=True)]
+        assert module.pooled_auc(scored) == pytest.approx(roc_auc_score(labels, scores))
