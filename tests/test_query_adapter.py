@@ -11,11 +11,9 @@ quality (bench/train_query_adapter.py does that).
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -140,30 +138,11 @@ def test_damaged_missing_or_foreign_adapters_are_refused(minilm: Path, adapter: 
     (foreign / "manifest.json").write_text("{not json")
     with pytest.raises(EncoderError, match="cannot be read"):
         SentenceTransformerEncoder(minilm, query_adapter=foreign)
-
-
-@pytest.mark.parametrize(("edit", "said"), [
-    (lambda m: "isnad", "not a JSON object"),
-    (lambda m: {k: v for k, v in m.items() if k != "base_sha256"}, "lacks 'base_sha256'"),
-    (lambda m: {**m, "base_model": None}, "'base_model' is not text"),
-    (lambda m: {**m, "files": list(m["files"])}, "'files' is not a map"),
-    (lambda m: {**m, "files": {n: 1 for n in m["files"]}}, "'files' is not a map"),
-    (lambda m: {**m, "files": {"/etc/" + n: d for n, d in m["files"].items()}},
-     "'files' is not a map"),
-])
-def test_a_manifest_of_the_wrong_shape_is_refused(minilm: Path, adapter: Path, tmp_path: Path,
-                                                  edit: Any, said: str) -> None:
-    """A hand-edited manifest is one line naming ISNAD_QUERY_ADAPTER=none, not a
-    TypeError from deep inside the loader."""
-    import shutil
-
-    edited = tmp_path / "edited"
-    shutil.copytree(adapter, edited)
-    manifest = json.loads((edited / "manifest.json").read_text())
-    (edited / "manifest.json").write_text(json.dumps(edit(manifest)))
-    with pytest.raises(EncoderError, match=f"cannot be read \\(.*{re.escape(said)}.*"
+    # A hand-edited one (embeddings/fetch.py checks the shape): one line, no TypeError.
+    (foreign / "manifest.json").write_text(json.dumps({**manifest, "files": ["x"]}))
+    with pytest.raises(EncoderError, match=r"cannot be read \(its 'files' is not a map.*"
                                            "ISNAD_QUERY_ADAPTER=none"):
-        SentenceTransformerEncoder(minilm, query_adapter=edited)
+        SentenceTransformerEncoder(minilm, query_adapter=foreign)
 
 
 def test_query_adapter_choices(adapter: Path, tmp_path: Path) -> None:

@@ -133,15 +133,9 @@ def test_reader_refuses_damaged_or_missing_files(tiny_base: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize(("edit", "said"), [
-    (lambda m: 5, "not a JSON object"),
-    (lambda m: [m], "not a JSON object"),
-    (lambda m: {k: v for k, v in m.items() if k != "layers"}, "lacks 'layers'"),
     (lambda m: {**m, "layers": "2"}, "'layers' is not a whole number"),
     (lambda m: {**m, "layers": True}, "'layers' is not a whole number"),
-    (lambda m: {**m, "base_sha256": 7}, "'base_sha256' is not text"),
     (lambda m: {**m, "files": list(m["files"])}, "'files' is not a map"),
-    (lambda m: {**m, "files": {"../" + n: d for n, d in m["files"].items()}},
-     "'files' is not a map"),
 ])
 def test_reader_refuses_a_manifest_of_the_wrong_shape(tiny_base: Path, tiny_adapter: Path,
                                                        tmp_path: Path, edit: Any,
