@@ -55,6 +55,9 @@ import train_reader  # noqa: E402  (the reader's examples and data sources)
 
 FLAGSHIP = "Where was ISIS to be evacuated to?"
 DESTINATIONS = ("بيار القصب", "البادية السورية", "بادية السويداء")
+#: Where --bce's shared cut starts (about the model alone's fitted threshold, 0.347),
+#: and what a checkpoint written before --bce existed resumes with.
+CUT_START = 0.35
 
 
 def group(example: dict) -> tuple[list[str], set[str]]:
@@ -95,7 +98,7 @@ class QueryTrainer:
         # The shared cut of the --bce term: learnt (faster than the LoRA weights, since it
         # starts far from where the questions' similarities settle), never shipped: the
         # engine's threshold is fitted on the development set by bench/calibrate.py.
-        self.cut = torch.nn.Parameter(torch.tensor(0.35))
+        self.cut = torch.nn.Parameter(torch.tensor(CUT_START))
         if args.bce:
             groups.append({"params": [self.cut], "lr_scale": 100.0})
         self.optimizer = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.0)
@@ -173,7 +176,7 @@ class QueryTrainer:
         saved = self.torch.load(path, map_location=self.args.device, weights_only=False)
         result = set_peft_model_state_dict(self.peft, saved.pop("adapter"))
         with self.torch.no_grad():
-            self.cut.fill_(saved.pop("cut", 0.35))
+            self.cut.fill_(saved.pop("cut", CUT_START))
         assert not result.unexpected_keys, result.unexpected_keys
         self.optimizer.load_state_dict(saved.pop("optimizer"))
         self.torch.set_rng_state(saved.pop("rng"))
