@@ -3,6 +3,7 @@ development data.
 
 Usage: python bench/train_query_adapter.py [--rank 8] [--epochs 1] [--batch 32]
                                            [--lr 1e-4] [--work DIR] [--out DIR]
+                                           [--bce W] [--news N] [--results FILE]
                                            [--max-steps N] [--device cpu|cuda]
 
 The reader (bench/train_reader.py) reads each candidate with the question: better
@@ -29,7 +30,11 @@ the base model's vectors (no re-index) and a question costs one forward pass, as
    (bench/data/calibration.jsonl, the bundled articles) answer-in-quote@3 and the
    flagship question's rank, base vs adapted. Writes OUT (peft's adapter files and
    manifest.json; default: the package's embeddings/adapters/isnad-gemma-query, what
-   ``ISNAD_QUERY_ADAPTER=auto`` loads) and bench/results/query-adapter-rRANK-eEPOCHS.json.
+   ``ISNAD_QUERY_ADAPTER=auto`` loads) and bench/results/query-adapter-rRANK-eEPOCHS.json
+   (``-bceW``, ``-newsN`` added for those options; ``--results`` names another file).
+
+With ``--news N``, N SaudiNewsNet headline examples join the training questions (see
+``news_examples``): weak supervision in the news domain, labelled by word overlap.
 
 Data come from ../shared/data and are never copied into the project.
 """
@@ -53,11 +58,57 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import train_reader  # noqa: E402  (the reader's examples and data sources)
 
+NEWS = train_reader.DATA / "saudinewsnet"
 FLAGSHIP = "Where was ISIS to be evacuated to?"
 DESTINATIONS = ("بيار القصب", "البادية السورية", "بادية السويداء")
 #: Where --bce's shared cut starts (about the model alone's fitted threshold, 0.347),
 #: and what a checkpoint written before --bce existed resumes with.
 CUT_START = 0.35
+
+
+def news_examples(count: int) -> list[dict]:
+    """Weak supervision in the news domain: SaudiNewsNet headlines as questions.
+
+    From the archive's end (the distractor benchmarks take its start), one example per
+    distinct headline: the positive is the article's sentence that shares the most of the
+    headline's content terms (Isnad's own ``terms``), kept only when it shares at least
+    60 % of them and is among the first three sentences (the lead that states the
+    headline); the negatives are up to five sentences of the same article that share at
+    most 25 % (the most overlapping first): the same story, not its statement. Labels
+    come from word overlap, never from the model being trained."""
+    if count <= 0:  # the default: the archive is not even read
+        return []
+    from scale import saudinewsnet
+
+    from isnad.corpus.sentences import split_sentences
+    from isnad.retrieval.arabic import terms
+
+    examples: list[dict] = []
+    seen: set[str] = set()
+    for record in reversed(saudinewsnet()):
+        if len(examples) >= count:
+            break
+        title = (record["title"] or "").strip()
+        headline = set(terms(title))
+        if not title or title in seen or not 3 <= len(headline) <= 20:
+            continue
+        seen.add(title)
+        text = record["text"]
+        sentences = [s for s in (text[span.start:span.end] for span in split_sentences(text))
+                     if 40 <= len(s) <= 600]
+        if len(sentences) < 5:
+            continue
+        shared = [len(headline & set(terms(s))) / len(headline) for s in sentences]
+        best = max(range(len(sentences)), key=shared.__getitem__)
+        negatives = sorted((i for i, share in enumerate(shared) if share <= 0.25),
+                           key=lambda i: -shared[i])[:5]
+        if shared[best] < 0.6 or best > 2 or len(negatives) < 3:
+            continue
+        examples.append({"qid": f"saudinewsnet:{record['id']}", "source": "saudinewsnet",
+                         "split": "train", "question": title, "answers": [],
+                         "sentences": [sentences[best], *(sentences[i] for i in negatives)],
+                         "positive": 0, "hard": []})
+    return examples
 
 
 def group(example: dict) -> tuple[list[str], set[str]]:
@@ -269,6 +320,8 @@ def main() -> None:
     parser.add_argument("--tau", type=float, default=0.05)
     parser.add_argument("--bce", type=float, default=0.0,
                         help="weight of the shared-cut binary cross-entropy (0: none)")
+    parser.add_argument("--news", type=int, default=0,
+                        help="add this many SaudiNewsNet headline examples (0: none)")
     parser.add_argument("--batch", type=int, default=32, help="questions per step")
     parser.add_argument("--every", type=int, default=10, help="steps between checkpoints")
     parser.add_argument("--seed", type=int, default=13)
@@ -279,6 +332,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="where the adapter goes (default: the package's "
                              "embeddings/adapters/isnad-gemma-query)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="where the figures go (default: bench/results/"
+                             "query-adapter-rRANK-eEPOCHS[-bceW][-newsN].json; name another "
+                             "file when --work holds other examples, so no recorded figure "
+                             "is overwritten)")
     args = parser.parse_args()
 
     import torch
@@ -299,7 +357,7 @@ def main() -> None:
         print("1/3 building examples (bench/train_reader.py's)", file=sys.stderr)
         train_reader.build_examples(examples_path, base_dir)
     examples = train_reader.load_examples(examples_path)
-    train = [e for e in examples if e["split"] == "train"]
+    train = [e for e in examples if e["split"] == "train"] + news_examples(args.news)
     dev = [e for e in examples if e["split"] == "dev"]
     texts = sorted({t for e in train for t in group(e)[0]} |
                    {s for e in dev for s in e["sentences"]})
@@ -311,7 +369,8 @@ def main() -> None:
           f"{len(texts)} document vectors", file=sys.stderr)
 
     trainer = QueryTrainer(args, base_dir)
-    tag = f"r{args.rank}-e{args.epochs}" + (f"-bce{args.bce:g}" if args.bce else "")
+    tag = (f"r{args.rank}-e{args.epochs}" + (f"-bce{args.bce:g}" if args.bce else "")
+           + (f"-news{args.news}" if args.news else ""))
     checkpoint = work / f"query-checkpoint-{tag}.pt"
 
     def query_step(picked: list[int], step: int, lr: float) -> float:
@@ -346,9 +405,13 @@ def main() -> None:
 
     details = {
         "data": {name: {"path": str(path.relative_to(ROOT.parent)), "sha256": sha256_of(path)}
-                 for name, path in train_reader.SOURCES.items()},
+                 for name, path in train_reader.SOURCES.items()}
+                | ({f"saudinewsnet/{path.name}": {"path": str(path.relative_to(ROOT.parent)),
+                                                   "sha256": sha256_of(path)}
+                    for path in sorted(NEWS.glob("*.zip"))} if args.news else {}),
         "command": " ".join(["python bench/train_query_adapter.py", *sys.argv[1:]]),
-        "settings": {k: v for k, v in vars(args).items() if k not in {"work", "out"}},
+        "settings": {k: v for k, v in vars(args).items()
+                     if k not in {"work", "out", "results"}},
         "steps": state["step"], "complete": state["step"] >= total,
         "train_seconds": round(state["seconds"]),
         "hardware": f"{platform.machine()}, {os.cpu_count()} cores, {args.device}",
@@ -357,7 +420,7 @@ def main() -> None:
         "development": figures, "made": time.strftime("%Y-%m-%d"),
     }
     write_manifest(out, HUB_NAME, base_dir, name=BUNDLED, **details)
-    result = ROOT / "bench" / "results" / f"query-adapter-{tag}.json"
+    result = args.results or ROOT / "bench" / "results" / f"query-adapter-{tag}.json"
     from isnad import __version__
 
     result.write_text(json.dumps({
