@@ -256,7 +256,7 @@ def test_forget_deletes_what_the_bot_stored_about_the_sender(emulator, main_bot,
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         left = db.execute("SELECT token, user_id, question, at FROM answers WHERE chat_id = ?",
                           (user.id,)).fetchall()
-        assert not left, f"token {token}, forget answered at {time.time():.0f}: {left}"
+        assert not left, f"token {token}, checked at {time.time():.0f}: {left}"
         assert not db.execute("SELECT * FROM feedback WHERE user_id = ?", (user.id,)).fetchall()
 
 
