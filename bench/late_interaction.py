@@ -1,0 +1,396 @@
+"""Late interaction over EmbeddingGemma's token states: does a small head that sees the
+question's and the sentence's tokens together order a paragraph better than the cosine?
+
+Usage: python bench/late_interaction.py [--work DIR] [--head maxsim|cross] [--dim 128]
+                                        [--epochs 6] [--seed 13] [--out NAME]
+
+The cross-encoder reader (bench/train_reader.py) reads question and sentence together
+from the first layer, so it must be trained through the encoder: 84 min per epoch on
+two cores, and one epoch did not beat the cosine. Here the encoder stays frozen and
+reads each text alone, as it does for indexing; only a small head over its last token
+states is trained, so training takes minutes and a sentence's states could be kept at
+index time. Two heads:
+- ``maxsim``: ColBERT's late interaction: a learnt projection of every token, and per
+  question token its best match among the sentence's tokens, averaged;
+- ``cross``: a two-layer transformer over the projected tokens of both texts (with a
+  segment embedding), its first position read out as a logit.
+Either is added to the adapted question's cosine (the shipped first stage, learnt
+weight), so training starts from the first stage and learns a correction.
+
+1. features (once, into WORK/late-features.pt, resumable by chunk): the reader's
+   examples (TyDi QA GoldP dev-ar and ARCD train minus 20 % of titles, XQuAD articles
+   0-23 in both languages; paragraph sentences by Isnad's segmenter, three hard
+   negatives each from the first stage), every sentence's token states and vector
+   through the base model with the document prompt, every question's token states
+   through the base model and its vector through the shipped query adapter.
+2. train on the training part, one positive and up to five negatives per question
+   (softmax over the group + binary cross-entropy); 3. measure on the development part
+   (questions whose paragraph has more than one sentence, as
+   bench/train_query_adapter.py reports): accuracy@1 inside the gold paragraph and the
+   pooled AUC, cosine vs head. Development data only. Writes
+   bench/results/late-interaction-HEAD[-NAME].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import train_reader  # noqa: E402  (the reader's examples and data sources)
+from train_query_adapter import pooled_auc  # noqa: E402
+
+CHUNK = 256
+
+
+def token_states(model, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
+    """Per text its last-layer token states without the prompt's tokens (float16), and
+    its sentence vector as the model pools it (prompt included, as indexing does)."""
+    import torch
+
+    with torch.inference_mode():
+        out = model.encode(texts, prompt=prompt, batch_size=16, output_value=None,
+                           show_progress_bar=False)
+    states, vectors = [], []
+    for row in out:
+        skip = int(row["prompt_length"]) if "prompt_length" in row else 0
+        tokens = row["token_embeddings"][row["attention_mask"].bool()]
+        states.append(tokens[skip:].to(torch.float16).clone())
+        vectors.append(row["sentence_embedding"].float().numpy())
+    vectors_np = np.stack(vectors)
+    return states, vectors_np / np.linalg.norm(vectors_np, axis=1, keepdims=True)
+
+
+def build_features(path: Path) -> dict:
+    import torch
+    from tqdm import tqdm
+
+    from isnad.embeddings.fetch import ensure_embeddinggemma
+    from isnad.embeddings.query_adapter import resolve
+    from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+    from isnad.settings import Settings
+
+    base_dir = ensure_embeddinggemma(Settings().index_home.models_dir)
+    adapter = resolve("auto", "embeddinggemma")
+    encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma", query_adapter=adapter)
+    model = encoder._model  # the experiment reads token states, which Encoder does not offer
+    switch = encoder._adapter.disable_adapter  # type: ignore[attr-defined]
+    prompts = encoder.settings()
+
+    saved: dict = torch.load(path, weights_only=False) if path.exists() else {}
+    if "examples" not in saved:
+        examples, pools = train_reader.read_examples()
+        examples = [e for e in examples if e.split != "heldout"]
+        saved = {"examples": examples, "pools": pools, "doc": {}, "query": {}}
+    examples, pools = saved["examples"], saved["pools"]
+    texts = sorted({s for key, pool in pools.items() if not key.endswith("heldout")
+                    for s in pool})
+    questions = sorted({e.question for e in examples})
+    for kind, items, prompt in (("doc", texts, prompts["document_prompt"]),
+                                ("query", questions, prompts["query_prompt"])):
+        todo = [t for t in items if t not in saved[kind]]
+        for i in tqdm(range(0, len(todo), CHUNK), desc=f"{kind} token states", unit="chunk",
+                      file=sys.stderr):
+            chunk = todo[i:i + CHUNK]
+            with switch():
+                states, vectors = token_states(model, chunk, str(prompt))
+            adapted = encoder.encode_queries(chunk) if kind == "query" else vectors
+            for text, s, v, a in zip(chunk, states, vectors, adapted, strict=True):
+                saved[kind][text] = (s, v.astype(np.float32), np.asarray(a, np.float32))
+            tmp = path.with_suffix(".tmp")
+            torch.save(saved, tmp)
+            os.replace(tmp, path)
+    if not saved.get("hard_done"):
+        # The reader's hard negatives (train_reader.add_hard_negatives), from these vectors.
+        by_pool: dict[str, list] = {}
+        for e in examples:
+            if e.split == "train":
+                by_pool.setdefault(f"{e.source.replace('-en', '-ar')}/train", []).append(e)
+        for key, members in by_pool.items():
+            pool = sorted(set(pools[key]))
+            docs = np.stack([saved["doc"][t][1] for t in pool])
+            queries = np.stack([saved["query"][e.question][1] for e in members])
+            for e, row in zip(members, queries @ docs.T, strict=True):
+                own, e.hard = set(e.sentences), []
+                for j in np.argsort(-row)[:60]:
+                    text = pool[int(j)]
+                    if text in own or any(a in text for a in e.answers):
+                        continue
+                    e.hard.append(text)
+                    if len(e.hard) == 3:
+                        break
+        saved["hard_done"] = True
+        tmp = path.with_suffix(".tmp")
+        torch.save(saved, tmp)
+        os.replace(tmp, path)
+    return saved
+
+
+def make_head(kind: str, dim: int):
+    import torch
+    from torch import nn
+
+    class MaxSim(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.q = nn.Linear(768, dim)
+            self.d = nn.Linear(768, dim)
+            self.cos_weight = nn.Parameter(torch.tensor(20.0))
+            self.scale = nn.Parameter(torch.tensor(5.0))
+            self.bias = nn.Parameter(torch.tensor(-6.0))
+
+        def forward(self, q, qmask, d, dmask, cos):
+            qp = nn.functional.normalize(self.q(q), dim=-1)  # [B, Lq, dim]
+            dp = nn.functional.normalize(self.d(d), dim=-1)  # [B, Ld, dim]
+            sim = qp @ dp.transpose(1, 2)
+            sim = sim.masked_fill(~dmask[:, None, :], -1.0).amax(-1)
+            late = (sim * qmask).sum(-1) / qmask.sum(-1)
+            return self.cos_weight * cos + self.scale * late + self.bias
+
+    class Cross(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.project = nn.Linear(768, dim)
+            self.segment = nn.Embedding(2, dim)
+            self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+            layer = nn.TransformerEncoderLayer(dim, 4, 4 * dim, dropout=0.1,
+                                               batch_first=True, norm_first=True)
+            self.body = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.out = nn.Linear(dim, 1)
+            nn.init.zeros_(self.out.weight)
+            self.cos_weight = nn.Parameter(torch.tensor(20.0))
+            self.bias = nn.Parameter(torch.tensor(-6.0))
+
+        def forward(self, q, qmask, d, dmask, cos):
+            batch = q.shape[0]
+            x = torch.cat([self.cls.expand(batch, 1, -1),
+                           self.project(q) + self.segment.weight[0],
+                           self.project(d) + self.segment.weight[1]], 1)
+            mask = torch.cat([torch.ones(batch, 1, dtype=torch.bool, device=q.device),
+                              qmask.bool(), dmask], 1)
+            h = self.body(x, src_key_padding_mask=~mask)
+            return self.cos_weight * cos + self.out(h[:, 0])[:, 0] + self.bias
+
+    return {"maxsim": MaxSim, "cross": Cross}[kind]()
+
+
+def batch_of(pairs: list[tuple[str, str]], features: dict):
+    """Padded tensors for (question, sentence) pairs, and the adapted cosine."""
+    import torch
+
+    def pad(states: list):
+        longest = max(len(s) for s in states)
+        x = torch.zeros(len(states), longest, 768)
+        m = torch.zeros(len(states), longest, dtype=torch.bool)
+        for i, s in enumerate(states):
+            x[i, :len(s)] = s.float()
+            m[i, :len(s)] = True
+        return x, m
+
+    q, qmask = pad([features["query"][a][0] for a, _ in pairs])
+    d, dmask = pad([features["doc"][b][0] for _, b in pairs])
+    cos = torch.tensor([float(features["query"][a][2] @ features["doc"][b][1])
+                        for a, b in pairs])
+    return q, qmask.float(), d, dmask, cos
+
+
+def groups(example, rng: random.Random) -> tuple[list[str], list[float]]:
+    return train_reader.groups_of({"sentences": example.sentences, "positive": example.positive,
+                                   "answers": example.answers, "hard": example.hard}, rng)
+
+
+def measure(head, dev: list, features: dict) -> dict:
+    import torch
+
+    head.eval()
+    rows: dict[str, dict[str, list]] = {}
+    with torch.inference_mode():
+        for e in dev:
+            pairs = [(e.question, s) for s in e.sentences]
+            q, qm, d, dm, cos = batch_of(pairs, features)
+            scores = head(q, qm, d, dm, cos).numpy()
+            row = rows.setdefault(e.source, {"cos": [], "head": [], "cos_pairs": [],
+                                             "head_pairs": []})
+            row["cos"].append(int(np.argmax(cos.numpy())) == e.positive)
+            row["head"].append(int(np.argmax(scores)) == e.positive)
+            row["cos_pairs"] += [(float(c), i == e.positive) for i, c in enumerate(cos.numpy())]
+            row["head_pairs"] += [(float(c), i == e.positive) for i, c in enumerate(scores)]
+    return {source: {"questions": len(r["cos"]),
+                     "accuracy@1_cosine": round(float(np.mean(r["cos"])), 4),
+                     "accuracy@1_head": round(float(np.mean(r["head"])), 4),
+                     "pooled_auc_cosine": round(pooled_auc(r["cos_pairs"]), 4),
+                     "pooled_auc_head": round(pooled_auc(r["head_pairs"]), 4)}
+            for source, r in sorted(rows.items())}
+
+
+class LateReader:
+    """The trained head as an engine Reader (retrieval/reader.py's interface), for the
+    own development set: each sentence's token states are computed when first read and
+    kept (an index would keep them), the question's on every call."""
+
+    def __init__(self, head, name: str) -> None:
+        from isnad.embeddings.fetch import ensure_embeddinggemma
+        from isnad.embeddings.query_adapter import resolve
+        from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+        from isnad.settings import Settings
+
+        base_dir = ensure_embeddinggemma(Settings().index_home.models_dir)
+        self.encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma",
+                                                  query_adapter=resolve("auto", "embeddinggemma"))
+        self.head, self.name = head.eval(), name
+        self.prompts = self.encoder.settings()
+        self.docs: dict[str, tuple] = {}
+
+    def _states(self, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
+        with self.encoder._adapter.disable_adapter():  # type: ignore[attr-defined]
+            return token_states(self.encoder._model, texts, prompt)
+
+    def score(self, question: str, sentences) -> np.ndarray:
+        import torch
+
+        new = [s for s in dict.fromkeys(sentences) if s not in self.docs]
+        if new:
+            states, vectors = self._states(new, str(self.prompts["document_prompt"]))
+            self.docs.update({t: (s, v, v) for t, s, v in zip(new, states, vectors, strict=True)})
+        (q_state,), _ = self._states([question], str(self.prompts["query_prompt"]))
+        adapted = self.encoder.encode_queries([question])[0]
+        features = {"query": {question: (q_state, None, adapted)}, "doc": self.docs}
+        with torch.inference_mode():
+            logits = self.head(*batch_of([(question, s) for s in sentences], features))
+        return torch.sigmoid(logits).numpy()
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name}
+
+
+def own_development(head, name: str, candidates: int) -> dict:
+    """Isnad's own development set through the engine (adapted first stage), without
+    and with the head as reader: answer-in-quote@3, and abstention at a cut on the best
+    score that answers 96 % of answerable questions (as bench/calibrate.py fits it)."""
+    from dataclasses import replace
+
+    from isnad.app import load_encoder
+    from isnad.evaluate import ask_one, eval_home, figures, load_dataset
+    from isnad.retrieval.engine import Engine
+    from isnad.retrieval.local import LocalIndex, build_index
+    from isnad.settings import Settings
+
+    settings = Settings(model="embeddinggemma", reader="none", query_adapter="auto")
+    reader = LateReader(head, name)
+    encoder = load_encoder(settings)
+    articles, questions = load_dataset(ROOT / "bench" / "data" / "calibration.jsonl", None, [])
+    home = eval_home(settings, articles, encoder.name)
+    if not home.exists():
+        build_index(home, articles, encoder)
+    first = Engine(LocalIndex(home), encoder)
+    tuned = replace(first.settings, reader_candidates=candidates, reader_weight=1.0)
+    out = {}
+    for label, engine in (("first stage", first),
+                          (name, Engine(LocalIndex(home), encoder, settings=tuned,
+                                        reader=reader))):  # type: ignore[arg-type]
+        started = time.perf_counter()
+        rows = [ask_one(engine, q, 3) for q in questions]
+        report = figures(rows, 3)
+        best = sorted(r["best_similarity"] for r in rows if r["answerable"])
+        cut = best[int(0.04 * len(best))]  # the 96 % of answerable questions above it
+        out[label] = {"answer_in_quote@3": report["answer_in_quote@3"],
+                      "gold_article_in_quotes@3": report["gold_article_in_quotes@3"],
+                      "misses": [r["id"] for r in rows if r["outcome"] == "miss"],
+                      "cut_answering_96%": round(cut, 4),
+                      "answerable_below_cut": sum(b < cut for b in best),
+                      "unanswerable_below_cut": sum(r["best_similarity"] < cut for r in rows
+                                                    if not r["answerable"]),
+                      "unanswerable": sum(not r["answerable"] for r in rows),
+                      "seconds": round(time.perf_counter() - started, 1)}
+        print(label, out[label], file=sys.stderr)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--head", choices=("maxsim", "cross"), default="cross")
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--batch", type=int, default=16, help="questions per step")
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--features-only", action="store_true")
+    parser.add_argument("--candidates", type=int, default=12,
+                        help="sentences the head reads on the own development set")
+    parser.add_argument("--out", default="")
+    args = parser.parse_args()
+
+    import torch
+
+    from isnad.settings import Settings
+
+    work = args.work or Settings().home / "train-reader"
+    work.mkdir(parents=True, exist_ok=True)
+    print("1/3 features", file=sys.stderr)
+    features = build_features(work / "late-features.pt")
+    if args.features_only:
+        return
+    train = [e for e in features["examples"] if e.split == "train"]
+    dev = [e for e in features["examples"] if e.split == "dev" and len(e.sentences) > 1]
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    head = make_head(args.head, args.dim)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=0.01)
+    print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
+    history = [{"epoch": 0, **measure(head, dev, features)}]
+    print(history[-1], file=sys.stderr)
+    started = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        head.train()
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        total = 0.0
+        for i in range(0, len(order), args.batch):
+            picked = [train[j] for j in order[i:i + args.batch]]
+            pairs, labels, sizes = [], [], []
+            for e in picked:
+                sentences, marks = groups(e, rng)
+                pairs += [(e.question, s) for s in sentences]
+                labels += marks
+                sizes.append(len(sentences))
+            logits = head(*batch_of(pairs, features))
+            target = torch.tensor(labels)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, target, pos_weight=torch.tensor(3.0))
+            for part in torch.split(logits, sizes):
+                loss = loss - torch.log_softmax(part, 0)[0] / len(sizes)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            optimizer.step()
+            total += float(loss)
+        history.append({"epoch": epoch, "loss": round(total / (len(order) / args.batch), 4),
+                        "seconds": round(time.perf_counter() - started),
+                        **measure(head, dev, features)})
+        print(history[-1], file=sys.stderr)
+    name = f"late-interaction-{args.head}" + (f"-{args.out}" if args.out else "")
+    print("3/3 own development set", file=sys.stderr)
+    own = own_development(head, name, args.candidates)
+    result = ROOT / "bench" / "results" / f"{name}.json"
+    result.write_text(json.dumps({"settings": {k: str(v) for k, v in vars(args).items()},
+                                  "history": history, "own_development": own,
+                                  "parameters": sum(p.numel() for p in head.parameters())},
+                                 indent=2) + "\n")
+    torch.save(head.state_dict(), work / f"{name}.pt")
+    print(f"wrote {result}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
