@@ -384,7 +384,13 @@ def main() -> None:
     print("3/3 own development set", file=sys.stderr)
     own = own_development(head, name, args.candidates)
     result = ROOT / "bench" / "results" / f"{name}.json"
-    result.write_text(json.dumps({"settings": {k: str(v) for k, v in vars(args).items()},
+    from isnad import __version__
+
+    result.write_text(json.dumps({"model": "embeddinggemma", "query_adapter": "isnad-gemma-query",
+                                  "isnad_version": __version__,
+                                  "date": time.strftime("%Y-%m-%d"),
+                                  "settings": {k: str(v) for k, v in vars(args).items()
+                                               if k != "work"},
                                   "history": history, "own_development": own,
                                   "parameters": sum(p.numel() for p in head.parameters())},
                                  indent=2) + "\n")
