@@ -54,14 +54,16 @@ from train_query_adapter import pooled_auc  # noqa: E402
 CHUNK = 256
 
 
-def token_states(model, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
-    """Per text its last-layer token states without the prompt's tokens (float16), and
-    its sentence vector as the model pools it (prompt included, as indexing does)."""
+def token_states(encoder, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
+    """Per text its last-layer token states through the base model (the query adapter
+    off) without the prompt's tokens (float16), and its sentence vector as the model
+    pools it (prompt included, as indexing does). It reads the encoder's model itself:
+    the Encoder interface offers pooled vectors only."""
     import torch
 
-    with torch.inference_mode():
-        out = model.encode(texts, prompt=prompt, batch_size=16, output_value=None,
-                           show_progress_bar=False)
+    with torch.inference_mode(), encoder._adapter.disable_adapter():
+        out = encoder._model.encode(texts, prompt=prompt, batch_size=16, output_value=None,
+                                    show_progress_bar=False)
     states, vectors = [], []
     for row in out:
         skip = int(row["prompt_length"]) if "prompt_length" in row else 0
@@ -70,6 +72,15 @@ def token_states(model, texts: list[str], prompt: str) -> tuple[list, np.ndarray
         vectors.append(row["sentence_embedding"].float().numpy())
     vectors_np = np.stack(vectors)
     return states, vectors_np / np.linalg.norm(vectors_np, axis=1, keepdims=True)
+
+
+def _save(saved: dict, path: Path) -> None:
+    """Atomically: an interrupted run resumes from the last whole chunk."""
+    import torch
+
+    tmp = path.with_suffix(".tmp")
+    torch.save(saved, tmp)
+    os.replace(tmp, path)
 
 
 def build_features(path: Path) -> dict:
@@ -84,8 +95,6 @@ def build_features(path: Path) -> dict:
     base_dir = ensure_embeddinggemma(Settings().index_home.models_dir)
     adapter = resolve("auto", "embeddinggemma")
     encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma", query_adapter=adapter)
-    model = encoder._model  # the experiment reads token states, which Encoder does not offer
-    switch = encoder._adapter.disable_adapter  # type: ignore[attr-defined]
     prompts = encoder.settings()
 
     saved: dict = torch.load(path, weights_only=False) if path.exists() else {}
@@ -103,37 +112,21 @@ def build_features(path: Path) -> dict:
         for i in tqdm(range(0, len(todo), CHUNK), desc=f"{kind} token states", unit="chunk",
                       file=sys.stderr):
             chunk = todo[i:i + CHUNK]
-            with switch():
-                states, vectors = token_states(model, chunk, str(prompt))
+            states, vectors = token_states(encoder, chunk, str(prompt))
             adapted = encoder.encode_queries(chunk) if kind == "query" else vectors
             for text, s, v, a in zip(chunk, states, vectors, adapted, strict=True):
                 saved[kind][text] = (s, v.astype(np.float32), np.asarray(a, np.float32))
-            tmp = path.with_suffix(".tmp")
-            torch.save(saved, tmp)
-            os.replace(tmp, path)
+            _save(saved, path)
     if not saved.get("hard_done"):
         # The reader's hard negatives (train_reader.add_hard_negatives), from these vectors.
-        by_pool: dict[str, list] = {}
-        for e in examples:
-            if e.split == "train":
-                by_pool.setdefault(f"{e.source.replace('-en', '-ar')}/train", []).append(e)
-        for key, members in by_pool.items():
+        for key, members in train_reader.training_pools(examples).items():
             pool = sorted(set(pools[key]))
             docs = np.stack([saved["doc"][t][1] for t in pool])
             queries = np.stack([saved["query"][e.question][1] for e in members])
             for e, row in zip(members, queries @ docs.T, strict=True):
-                own, e.hard = set(e.sentences), []
-                for j in np.argsort(-row)[:60]:
-                    text = pool[int(j)]
-                    if text in own or any(a in text for a in e.answers):
-                        continue
-                    e.hard.append(text)
-                    if len(e.hard) == 3:
-                        break
+                train_reader.take_hard_negatives(e, row, pool)
         saved["hard_done"] = True
-        tmp = path.with_suffix(".tmp")
-        torch.save(saved, tmp)
-        os.replace(tmp, path)
+        _save(saved, path)
     return saved
 
 
@@ -252,18 +245,14 @@ class LateReader:
         self.prompts = self.encoder.settings()
         self.docs: dict[str, tuple] = {}
 
-    def _states(self, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
-        with self.encoder._adapter.disable_adapter():  # type: ignore[attr-defined]
-            return token_states(self.encoder._model, texts, prompt)
-
     def score(self, question: str, sentences) -> np.ndarray:
         import torch
 
         new = [s for s in dict.fromkeys(sentences) if s not in self.docs]
         if new:
-            states, vectors = self._states(new, str(self.prompts["document_prompt"]))
+            states, vectors = token_states(self.encoder, new, str(self.prompts["document_prompt"]))
             self.docs.update({t: (s, v, v) for t, s, v in zip(new, states, vectors, strict=True)})
-        (q_state,), _ = self._states([question], str(self.prompts["query_prompt"]))
+        (q_state,), _ = token_states(self.encoder, [question], str(self.prompts["query_prompt"]))
         adapted = self.encoder.encode_queries([question])[0]
         features = {"query": {question: (q_state, None, adapted)}, "doc": self.docs}
         with torch.inference_mode():

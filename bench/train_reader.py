@@ -136,27 +136,40 @@ def add_hard_negatives(examples: list[Example], pools: dict[str, list[str]],
     examples (dev and held-out ones are only ever scored inside their paragraph)."""
     from tqdm import tqdm
 
-    train = [e for e in examples if e.split == "train"]
-    by_pool: dict[str, list[Example]] = {}
-    for e in train:
-        by_pool.setdefault(f"{e.source.replace('-en', '-ar')}/train", []).append(e)
-    for key, members in by_pool.items():
+    for key, members in training_pools(examples).items():
         pool = sorted(set(pools[key]))
         print(f"embedding {len(pool)} sentences and {len(members)} questions of {key}",
               file=sys.stderr)
         docs = _embed_cached(encoder, pool, key + " sentences")
         queries = encoder.encode_queries([e.question for e in tqdm(
             members, desc=f"{key} questions", unit="q", file=sys.stderr, mininterval=5)])
-        sims = queries @ docs.T
-        for e, row in zip(members, sims, strict=True):
-            own = set(e.sentences)
-            for j in np.argsort(-row)[:60]:
-                text = pool[int(j)]
-                if text in own or any(a in text for a in e.answers):
-                    continue
-                e.hard.append(text)
-                if len(e.hard) == per_question:
-                    break
+        for e, row in zip(members, queries @ docs.T, strict=True):
+            take_hard_negatives(e, row, pool, per_question)
+
+
+def training_pools(examples: list[Example]) -> dict[str, list[Example]]:
+    """Training examples by the pool their hard negatives come from (an English XQuAD
+    question draws from the Arabic paragraphs it is asked over)."""
+    by_pool: dict[str, list[Example]] = {}
+    for e in examples:
+        if e.split == "train":
+            by_pool.setdefault(f"{e.source.replace('-en', '-ar')}/train", []).append(e)
+    return by_pool
+
+
+def take_hard_negatives(example: Example, similarities: np.ndarray, pool: list[str],
+                        per_question: int = 3) -> None:
+    """``example.hard``: the pool's closest sentences by ``similarities`` (one per pool
+    sentence), never one of the gold paragraph's nor one holding an answer."""
+    own = set(example.sentences)
+    example.hard = []
+    for j in np.argsort(-similarities)[:60]:
+        text = pool[int(j)]
+        if text in own or any(a in text for a in example.answers):
+            continue
+        example.hard.append(text)
+        if len(example.hard) == per_question:
+            break
 
 
 def _embed_cached(encoder, texts: list[str], what: str) -> np.ndarray:
