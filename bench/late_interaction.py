@@ -1,8 +1,9 @@
 """Late interaction over EmbeddingGemma's token states: does a small head that sees the
 question's and the sentence's tokens together order a paragraph better than the cosine?
 
-Usage: python bench/late_interaction.py [--work DIR] [--head maxsim|cross] [--dim 128]
-                                        [--epochs 6] [--seed 13] [--out NAME]
+Usage: python bench/late_interaction.py [--work DIR] [--head maxsim|cross|joint] [--dim 128]
+                                        [--join 20] [--rank 16] [--epochs 6] [--seed 13]
+                                        [--out NAME]
 
 The cross-encoder reader (bench/train_reader.py) reads question and sentence together
 from the first layer, so it must be trained through the encoder: 84 min per epoch on
@@ -13,8 +14,13 @@ index time. Two heads:
 - ``maxsim``: ColBERT's late interaction: a learnt projection of every token, and per
   question token its best match among the sentence's tokens, averaged;
 - ``cross``: a two-layer transformer over the projected tokens of both texts (with a
-  segment embedding), its first position read out as a logit.
-Either is added to the adapted question's cosine (the shipped first stage, learnt
+  segment embedding), its first position read out as a logit;
+- ``joint``: PreTTR: EmbeddingGemma's own layers from ``--join`` up (a LoRA of rank
+  ``--rank`` on their attention) read the states entering that layer of both texts
+  side by side, so the interaction starts from pretrained layers, not from random
+  ones; the means of each text's output states are read out as a logit. Its features
+  are those states (prompt and <bos> kept), in WORK/late-features-layerJOIN.pt.
+Each is added to the adapted question's cosine (the shipped first stage, learnt
 weight), so training starts from the first stage and learns a correction.
 
 1. features (once, into WORK/late-features.pt, resumable by chunk): the reader's
@@ -74,6 +80,42 @@ def token_states(encoder, texts: list[str], prompt: str) -> tuple[list, np.ndarr
     return states, vectors_np / np.linalg.norm(vectors_np, axis=1, keepdims=True)
 
 
+def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[list, np.ndarray]:
+    """Per text the hidden states entering layer ``layer`` through the base model (the
+    query adapter off), every token kept, prompt and <bos> included, since the layers
+    above were trained to read them (float32: some activations pass float16's range
+    there), and its sentence vector as the model pools it. One forward pass gives both."""
+    import torch
+
+    model = encoder._model
+    config = model[0].auto_model.config
+    states, vectors = [], []
+    previous, config.output_hidden_states = config.output_hidden_states, True
+    try:
+        with torch.inference_mode(), encoder._adapter.disable_adapter():
+            for i in range(0, len(texts), 16):
+                # sentence-transformers 6 renamed tokenize to preprocess
+                prepare = getattr(model, "preprocess", None) or model.tokenize
+                features = prepare([prompt + t for t in texts[i:i + 16]])
+                out = model(features)
+                hidden = out["all_layer_embeddings"][layer]
+                for row, mask in zip(hidden, out["attention_mask"].bool(), strict=True):
+                    states.append(row[mask].float().clone())
+                vectors += list(out["sentence_embedding"].float().numpy())
+    finally:
+        config.output_hidden_states = previous
+    vectors_np = np.stack(vectors)
+    return states, vectors_np / np.linalg.norm(vectors_np, axis=1, keepdims=True)
+
+
+def states_of(join: int | None):
+    """How a head's inputs are read: last-layer states without the prompt, or the
+    states entering layer ``join`` (the joint head's own layers take it from there)."""
+    if join is None:
+        return token_states
+    return lambda encoder, texts, prompt: layer_states(encoder, texts, prompt, join)
+
+
 def _save(saved: dict, path: Path) -> None:
     """Atomically: an interrupted run resumes from the last whole chunk."""
     import torch
@@ -83,7 +125,7 @@ def _save(saved: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def build_features(path: Path) -> dict:
+def build_features(path: Path, join: int | None = None) -> dict:
     import torch
     from tqdm import tqdm
 
@@ -112,7 +154,7 @@ def build_features(path: Path) -> dict:
         for i in tqdm(range(0, len(todo), CHUNK), desc=f"{kind} token states", unit="chunk",
                       file=sys.stderr):
             chunk = todo[i:i + CHUNK]
-            states, vectors = token_states(encoder, chunk, str(prompt))
+            states, vectors = states_of(join)(encoder, chunk, str(prompt))
             adapted = encoder.encode_queries(chunk) if kind == "query" else vectors
             for text, s, v, a in zip(chunk, states, vectors, adapted, strict=True):
                 saved[kind][text] = (s, v.astype(np.float32), np.asarray(a, np.float32))
@@ -130,7 +172,28 @@ def build_features(path: Path) -> dict:
     return saved
 
 
-def make_head(kind: str, dim: int):
+def top_layers(join: int, rank: int, base: Path | None = None):
+    """EmbeddingGemma's (or ``base``'s) layers from ``join`` up and its final norm, with a
+    LoRA on their attention: they read the two texts' lower-layer states side by side."""
+    from peft import LoraConfig, get_peft_model
+    from torch import nn
+    from transformers import AutoModel
+
+    from isnad.embeddings.fetch import ensure_embeddinggemma
+    from isnad.settings import Settings
+
+    base = base or ensure_embeddinggemma(Settings().index_home.models_dir)
+    model = AutoModel.from_pretrained(base)
+    model.embed_tokens = nn.Identity()  # inputs arrive as states; 200 M weights freed
+    model.layers = nn.ModuleList(list(model.layers)[join:])
+    model.config.layer_types = model.config.layer_types[join:]
+    model.config.num_hidden_layers = len(model.layers)
+    config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05,
+                        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+    return get_peft_model(model, config)
+
+
+def make_head(kind: str, dim: int, join: int = 20, rank: int = 16, base: Path | None = None):
     import torch
     from torch import nn
 
@@ -175,7 +238,43 @@ def make_head(kind: str, dim: int):
             h = self.body(x, src_key_padding_mask=~mask)
             return self.cos_weight * cos + self.out(h[:, 0])[:, 0] + self.bias
 
-    return {"maxsim": MaxSim, "cross": Cross}[kind]()
+    class Joint(nn.Module):
+        """PreTTR (MacAvaney et al., 2020): the lower layers read each text alone (as
+        indexing does, so a sentence's states could be kept), the pretrained upper
+        layers read both, question then sentence, one position count across them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.top = top_layers(join, rank, base)
+            self.norm = nn.LayerNorm(768)
+            self.out = nn.Linear(3 * 768, 1)
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+            self.cos_weight = nn.Parameter(torch.tensor(20.0))
+            self.bias = nn.Parameter(torch.tensor(-6.0))
+
+        def forward(self, q, qmask, d, dmask, cos):
+            nq, nd = qmask.sum(1).long(), dmask.sum(1).long()
+            batch, longest = q.shape[0], int((nq + nd).max())
+            x = q.new_zeros(batch, longest, q.shape[2])
+            segment = torch.full((batch, longest), -1, dtype=torch.long, device=q.device)
+            for i in range(batch):
+                a, b = int(nq[i]), int(nd[i])
+                x[i, :a], x[i, a:a + b] = q[i, :a], d[i, :b]
+                segment[i, :a], segment[i, a:a + b] = 0, 1
+            positions = torch.arange(longest, device=q.device).expand(batch, -1)
+            h = self.top(inputs_embeds=x, attention_mask=(segment >= 0).long(),
+                         position_ids=positions, use_cache=False).last_hidden_state
+
+            def mean(part: int):
+                keep = (segment == part).unsqueeze(-1).float()
+                return self.norm((h * keep).sum(1) / keep.sum(1))
+
+            qbar, dbar = mean(0), mean(1)
+            joint = self.out(torch.cat([qbar, dbar, qbar * dbar], -1))[:, 0]
+            return self.cos_weight * cos + joint + self.bias
+
+    return {"maxsim": MaxSim, "cross": Cross, "joint": Joint}[kind]()
 
 
 def batch_of(pairs: list[tuple[str, str]], features: dict):
@@ -232,7 +331,7 @@ class LateReader:
     own development set: each sentence's token states are computed when first read and
     kept (an index would keep them), the question's on every call."""
 
-    def __init__(self, head, name: str) -> None:
+    def __init__(self, head, name: str, join: int | None = None) -> None:
         from isnad.embeddings.fetch import ensure_embeddinggemma
         from isnad.embeddings.query_adapter import resolve
         from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
@@ -244,15 +343,16 @@ class LateReader:
         self.head, self.name = head.eval(), name
         self.prompts = self.encoder.settings()
         self.docs: dict[str, tuple] = {}
+        self.states = states_of(join)
 
     def score(self, question: str, sentences) -> np.ndarray:
         import torch
 
         new = [s for s in dict.fromkeys(sentences) if s not in self.docs]
         if new:
-            states, vectors = token_states(self.encoder, new, str(self.prompts["document_prompt"]))
+            states, vectors = self.states(self.encoder, new, str(self.prompts["document_prompt"]))
             self.docs.update({t: (s, v, v) for t, s, v in zip(new, states, vectors, strict=True)})
-        (q_state,), _ = token_states(self.encoder, [question], str(self.prompts["query_prompt"]))
+        (q_state,), _ = self.states(self.encoder, [question], str(self.prompts["query_prompt"]))
         adapted = self.encoder.encode_queries([question])[0]
         features = {"query": {question: (q_state, None, adapted)}, "doc": self.docs}
         with torch.inference_mode():
@@ -263,7 +363,7 @@ class LateReader:
         return {"name": self.name}
 
 
-def own_development(head, name: str, candidates: int) -> dict:
+def own_development(head, name: str, candidates: int, join: int | None = None) -> dict:
     """Isnad's own development set through the engine (adapted first stage), without
     and with the head as reader: answer-in-quote@3, and abstention at a cut on the best
     score that answers 96 % of answerable questions (as bench/calibrate.py fits it)."""
@@ -276,7 +376,7 @@ def own_development(head, name: str, candidates: int) -> dict:
     from isnad.settings import Settings
 
     settings = Settings(model="embeddinggemma", reader="none", query_adapter="auto")
-    reader = LateReader(head, name)
+    reader = LateReader(head, name, join)
     encoder = load_encoder(settings)
     articles, questions = load_dataset(ROOT / "bench" / "data" / "calibration.jsonl", None, [])
     home = eval_home(settings, articles, encoder.name)
@@ -309,8 +409,11 @@ def own_development(head, name: str, candidates: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=None)
-    parser.add_argument("--head", choices=("maxsim", "cross"), default="cross")
+    parser.add_argument("--head", choices=("maxsim", "cross", "joint"), default="cross")
     parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--join", type=int, default=20,
+                        help="joint head: the first of EmbeddingGemma's 24 layers it runs")
+    parser.add_argument("--rank", type=int, default=16, help="joint head: LoRA rank")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=16, help="questions per step")
     parser.add_argument("--lr", type=float, default=3e-4)
@@ -328,15 +431,18 @@ def main() -> None:
     work = args.work or Settings().home / "train-reader"
     work.mkdir(parents=True, exist_ok=True)
     print("1/3 features", file=sys.stderr)
-    features = build_features(work / "late-features.pt")
+    join = args.join if args.head == "joint" else None
+    features = build_features(work / ("late-features.pt" if join is None
+                                      else f"late-features-layer{join}.pt"), join)
     if args.features_only:
         return
     train = [e for e in features["examples"] if e.split == "train"]
     dev = [e for e in features["examples"] if e.split == "dev" and len(e.sentences) > 1]
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    head = make_head(args.head, args.dim)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=args.lr, weight_decay=0.01)
+    head = make_head(args.head, args.dim, args.join, args.rank)
+    trained = [p for p in head.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
     print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
     history = [{"epoch": 0, **measure(head, dev, features)}]
     print(history[-1], file=sys.stderr)
@@ -362,16 +468,16 @@ def main() -> None:
                 loss = loss - torch.log_softmax(part, 0)[0] / len(sizes)
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
-            total += float(loss)
+            total += float(loss.detach())
         history.append({"epoch": epoch, "loss": round(total / (len(order) / args.batch), 4),
                         "seconds": round(time.perf_counter() - started),
                         **measure(head, dev, features)})
         print(history[-1], file=sys.stderr)
     name = f"late-interaction-{args.head}" + (f"-{args.out}" if args.out else "")
     print("3/3 own development set", file=sys.stderr)
-    own = own_development(head, name, args.candidates)
+    own = own_development(head, name, args.candidates, join)
     result = ROOT / "bench" / "results" / f"{name}.json"
     from isnad import __version__
 
@@ -381,7 +487,7 @@ def main() -> None:
                                   "settings": {k: str(v) for k, v in vars(args).items()
                                                if k != "work"},
                                   "history": history, "own_development": own,
-                                  "parameters": sum(p.numel() for p in head.parameters())},
+                                  "parameters": sum(p.numel() for p in trained)},
                                  indent=2) + "\n")
     torch.save(head.state_dict(), work / f"{name}.pt")
     print(f"wrote {result}", file=sys.stderr)
