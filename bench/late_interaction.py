@@ -454,23 +454,23 @@ def main() -> None:
         total = 0.0
         for i in range(0, len(order), args.batch):
             picked = [train[j] for j in order[i:i + args.batch]]
-            pairs, labels, sizes = [], [], []
-            for e in picked:
-                sentences, marks = groups(e, rng)
-                pairs += [(e.question, s) for s in sentences]
-                labels += marks
-                sizes.append(len(sentences))
-            logits = head(*batch_of(pairs, features))
-            target = torch.tensor(labels)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, target, pos_weight=torch.tensor(3.0))
-            for part in torch.split(logits, sizes):
-                loss = loss - torch.log_softmax(part, 0)[0] / len(sizes)
+            grouped = [(e.question, *groups(e, rng)) for e in picked]
+            pairs_in_batch = sum(len(sentences) for _, sentences, _ in grouped)
             optimizer.zero_grad()
-            loss.backward()
+            # The batch's loss (binary cross-entropy over all its pairs, plus the mean of its
+            # questions' listwise terms) is a sum over questions, so its gradient is gathered
+            # one question at a time: a batch of 16 long Wikipedia groups through four
+            # layers held more than 24 GiB of activations at once and was killed.
+            for question, sentences, marks in grouped:
+                logits = head(*batch_of([(question, s) for s in sentences], features))
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, torch.tensor(marks), pos_weight=torch.tensor(3.0),
+                    reduction="sum") / pairs_in_batch
+                loss = loss - torch.log_softmax(logits, 0)[0] / len(grouped)
+                loss.backward()
+                total += float(loss.detach())
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
-            total += float(loss.detach())
         history.append({"epoch": epoch, "loss": round(total / (len(order) / args.batch), 4),
                         "seconds": round(time.perf_counter() - started),
                         **measure(head, dev, features)})
