@@ -60,6 +60,11 @@ from train_query_adapter import pooled_auc  # noqa: E402
 CHUNK = 256
 
 
+def unit_rows(vectors: list) -> np.ndarray:
+    stacked = np.stack(vectors)
+    return stacked / np.linalg.norm(stacked, axis=1, keepdims=True)
+
+
 def token_states(encoder, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
     """Per text its last-layer token states through the base model (the query adapter
     off) without the prompt's tokens (float16), and its sentence vector as the model
@@ -76,8 +81,7 @@ def token_states(encoder, texts: list[str], prompt: str) -> tuple[list, np.ndarr
         tokens = row["token_embeddings"][row["attention_mask"].bool()]
         states.append(tokens[skip:].to(torch.float16).clone())
         vectors.append(row["sentence_embedding"].float().numpy())
-    vectors_np = np.stack(vectors)
-    return states, vectors_np / np.linalg.norm(vectors_np, axis=1, keepdims=True)
+    return states, unit_rows(vectors)
 
 
 def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[list, np.ndarray]:
@@ -91,11 +95,11 @@ def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[li
     config = model[0].auto_model.config
     states, vectors = [], []
     previous, config.output_hidden_states = config.output_hidden_states, True
+    # sentence-transformers 6 renamed tokenize to preprocess
+    prepare = getattr(model, "preprocess", None) or model.tokenize
     try:
         with torch.inference_mode(), encoder._adapter.disable_adapter():
             for i in range(0, len(texts), 16):
-                # sentence-transformers 6 renamed tokenize to preprocess
-                prepare = getattr(model, "preprocess", None) or model.tokenize
                 features = prepare([prompt + t for t in texts[i:i + 16]])
                 out = model(features)
                 hidden = out["all_layer_embeddings"][layer]
@@ -104,8 +108,7 @@ def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[li
                 vectors += list(out["sentence_embedding"].float().numpy())
     finally:
         config.output_hidden_states = previous
-    vectors_np = np.stack(vectors)
-    return states, vectors_np / np.linalg.norm(vectors_np, axis=1, keepdims=True)
+    return states, unit_rows(vectors)
 
 
 def states_of(join: int | None):

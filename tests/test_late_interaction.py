@@ -52,17 +52,23 @@ def test_a_pair_scores_the_same_alone_and_padded_beside_a_longer_one(
     assert padded[1].item() != pytest.approx(alone[0].item(), abs=1e-4)
 
 
-def test_the_untrained_cross_head_orders_by_the_cosine(late: ModuleType) -> None:
+def _assert_orders_by_the_cosine(late: ModuleType, head) -> None:
     import torch
 
-    torch.manual_seed(0)
-    head = late.make_head("cross", 32).eval()
     features = _features({"q": 5, **{f"d{i}": 3 + 7 * i for i in range(6)}})
     pairs = [("q", f"d{i}") for i in range(6)]
     with torch.inference_mode():
         *_, cosine = late.batch_of(pairs, features)
         scores = head(*late.batch_of(pairs, features))
     assert list(np.argsort(-scores.numpy())) == list(np.argsort(-cosine.numpy()))
+
+
+def test_the_untrained_cross_head_orders_by_the_cosine(late: ModuleType) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    head = late.make_head("cross", 32).eval()
+    _assert_orders_by_the_cosine(late, head)
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +125,5 @@ def test_a_joint_pair_scores_the_same_alone_and_padded_beside_a_longer_one(
 
 def test_the_untrained_joint_head_orders_by_the_cosine(late: ModuleType,
                                                        tiny_gemma: Path) -> None:
-    import torch
-
     head = late.make_head("joint", 32, 1, 4, tiny_gemma).eval()
-    features = _features({"q": 5, **{f"d{i}": 3 + 7 * i for i in range(6)}})
-    pairs = [("q", f"d{i}") for i in range(6)]
-    with torch.inference_mode():
-        *_, cosine = late.batch_of(pairs, features)
-        scores = head(*late.batch_of(pairs, features))
-    assert list(np.argsort(-scores.numpy())) == list(np.argsort(-cosine.numpy()))
+    _assert_orders_by_the_cosine(late, head)
