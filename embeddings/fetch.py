@@ -188,6 +188,19 @@ class AdapterFileProblem:
     kind: Literal["missing", "damaged"]
 
 
+def base_weights_problem(base_dir: Path, manifest: Mapping[str, Any]) -> str | None:
+    """Why the weights in ``base_dir`` are not those the adapter's ``manifest`` was
+    trained on ("trained on base weights …, but DIR holds …"), or None: an adapter on
+    other weights loads and ranks differently without a word. The finding, worded for
+    the caller's own error as ``adapter_file_problem``'s is; ``weights_sha256``'s
+    EncoderError (no weights there) passes through."""
+    found = weights_sha256(base_dir)
+    if found == manifest["base_sha256"]:
+        return None
+    return (f"trained on base weights {manifest['base_sha256'][:12]}…, but {base_dir} "
+            f"holds {found[:12]}…")
+
+
 def adapter_file_problem(folder: Path,
                          files: Mapping[str, object]) -> AdapterFileProblem | None:
     """The first of ``files`` (a manifest's name → SHA-256) that is not in ``folder``

@@ -28,6 +28,7 @@ from .base import EncoderError
 from .fetch import (
     ADAPTER_FILES,
     adapter_file_problem,
+    base_weights_problem,
     read_adapter_manifest,
     weights_sha256,
     write_adapter_manifest,
@@ -103,11 +104,10 @@ def load_manifest(folder: Path, base_dir: Path | None) -> dict[str, Any]:
     if base_dir is None:
         raise EncoderError(f"the query adapter in {folder} needs its base model loaded from "
                            f"a folder ({manifest['base_model']}); {OFF}")
-    base = weights_sha256(base_dir)
-    if base != manifest["base_sha256"]:
-        raise EncoderError(f"the query adapter in {folder} was trained on base weights "
-                           f"{manifest['base_sha256'][:12]}…, but {base_dir} holds "
-                           f"{base[:12]}…; use the matching {manifest['base_model']}, or {OFF}")
+    mismatch = base_weights_problem(base_dir, manifest)
+    if mismatch is not None:
+        raise EncoderError(f"the query adapter in {folder} was {mismatch}; use the matching "
+                           f"{manifest['base_model']}, or {OFF}")
     return manifest
 
 

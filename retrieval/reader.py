@@ -36,6 +36,7 @@ from ..embeddings.base import EncoderError
 from ..embeddings.fetch import (
     ADAPTER_FILES,
     adapter_file_problem,
+    base_weights_problem,
     read_adapter_manifest,
     weights_sha256,
     write_adapter_manifest,
@@ -53,6 +54,7 @@ MAX_QUESTION_TOKENS = 64
 MAX_PAIR_TOKENS = 192
 
 BUNDLED = "isnad-gemma"
+OFF = "set ISNAD_READER=none to answer without a reader"
 
 
 class ReaderError(RuntimeError):
@@ -156,13 +158,13 @@ class GemmaReader(Reader):
         self.folder = folder
         self.manifest = load_manifest(folder)
         check_files(folder, self.manifest)
-        base_hash = _verified_hash(base_dir)
-        if base_hash != self.manifest["base_sha256"]:
-            raise ReaderError(
-                f"the reader in {folder} was trained on base weights "
-                f"{self.manifest['base_sha256'][:12]}…, but {base_dir} holds "
-                f"{base_hash[:12]}…; use the matching {self.manifest['base_model']} or set "
-                "ISNAD_READER=none")
+        try:
+            mismatch = base_weights_problem(base_dir, self.manifest)
+        except EncoderError as exc:
+            raise ReaderError(f"{exc}; {OFF}") from None
+        if mismatch is not None:
+            raise ReaderError(f"the reader in {folder} was {mismatch}; use the matching "
+                              f"{self.manifest['base_model']} or set ISNAD_READER=none")
         self.name = str(self.manifest.get("name", folder.name))
         self.batch_size = batch_size
         try:
@@ -242,7 +244,7 @@ def _verified_hash(base_dir: Path) -> str:
     try:
         return weights_sha256(base_dir)
     except EncoderError as exc:
-        raise ReaderError(f"{exc}; set ISNAD_READER=none to answer without a reader") from None
+        raise ReaderError(f"{exc}; {OFF}") from None
 
 
 def create_reader(spec: str, encoder: object) -> Reader | None:
