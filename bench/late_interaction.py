@@ -30,7 +30,9 @@ weight), so training starts from the first stage and learns a correction.
    through the base model with the document prompt, every question's token states
    through the base model and its vector through the shipped query adapter.
 2. train on the training part, one positive and up to five negatives per question
-   (softmax over the group + binary cross-entropy); 3. measure on the development part
+   (softmax over the group + binary cross-entropy), a checkpoint after each epoch in
+   WORK/late-interaction-HEAD[-NAME].checkpoint.pt that the same command resumes from
+   (and, once trained, goes straight on to step 3 with); 3. measure on the development part
    (questions whose paragraph has more than one sentence, as
    bench/train_query_adapter.py reports): accuracy@1 inside the gold paragraph and the
    pooled AUC, cosine vs head. Development data only. Writes
@@ -329,6 +331,72 @@ def measure(head, dev: list, features: dict) -> dict:
             for source, r in sorted(rows.items())}
 
 
+CHECKPOINT_IGNORES = ("work", "epochs", "out", "candidates", "features_only")
+
+
+def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Namespace,
+                 checkpoint: Path) -> list[dict]:
+    """Train ``head`` for ``args.epochs`` epochs and return the history (development
+    figures before training and after each epoch). After each epoch the head, the
+    optimiser and both random generators are written to ``checkpoint`` (atomically), and
+    a run that finds one goes on from it: an epoch of the joint head takes 21 min on two
+    cores, and a resumed run ends where an unbroken one would, to the bit. A checkpoint
+    made with other settings (``args`` but those in CHECKPOINT_IGNORES) is refused."""
+    import torch
+
+    settings = {k: str(v) for k, v in sorted(vars(args).items()) if k not in CHECKPOINT_IGNORES}
+    trained = [p for p in head.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
+    rng = random.Random(args.seed)
+    if checkpoint.exists():
+        saved = torch.load(checkpoint, weights_only=False)
+        if saved["settings"] != settings:
+            raise SystemExit(f"{checkpoint} was made with other settings ({saved['settings']}); "
+                             "remove it, or pass another --out or --work")
+        head.load_state_dict(saved["head"])
+        optimizer.load_state_dict(saved["optimizer"])
+        rng.setstate(saved["rng"])
+        torch.set_rng_state(saved["torch_rng"])
+        history = saved["history"]
+        print(f"resuming after epoch {history[-1]['epoch']}", file=sys.stderr)
+    else:
+        history = [{"epoch": 0, **measure(head, dev, features)}]
+        print(history[-1], file=sys.stderr)
+    started = time.perf_counter() - history[-1].get("seconds", 0)
+    for epoch in range(history[-1]["epoch"] + 1, args.epochs + 1):
+        head.train()
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        total = 0.0
+        for i in range(0, len(order), args.batch):
+            picked = [train[j] for j in order[i:i + args.batch]]
+            grouped = [(e.question, *groups(e, rng)) for e in picked]
+            pairs_in_batch = sum(len(sentences) for _, sentences, _ in grouped)
+            optimizer.zero_grad()
+            # The batch's loss (binary cross-entropy over all its pairs, plus the mean of its
+            # questions' listwise terms) is a sum over questions, so its gradient is gathered
+            # one question at a time: a batch of 16 long Wikipedia groups through four
+            # layers held more than 24 GiB of activations at once and was killed.
+            for question, sentences, marks in grouped:
+                logits = head(*batch_of([(question, s) for s in sentences], features))
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, torch.tensor(marks), pos_weight=torch.tensor(3.0),
+                    reduction="sum") / pairs_in_batch
+                loss = loss - torch.log_softmax(logits, 0)[0] / len(grouped)
+                loss.backward()
+                total += float(loss.detach())
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
+            optimizer.step()
+        history.append({"epoch": epoch, "loss": round(total / (len(order) / args.batch), 4),
+                        "seconds": round(time.perf_counter() - started),
+                        **measure(head, dev, features)})
+        print(history[-1], file=sys.stderr)
+        _save({"settings": settings, "head": head.state_dict(),
+               "optimizer": optimizer.state_dict(), "rng": rng.getstate(),
+               "torch_rng": torch.get_rng_state(), "history": history}, checkpoint)
+    return history
+
+
 class LateReader:
     """The trained head as an engine Reader (retrieval/reader.py's interface), for the
     own development set: each sentence's token states are computed when first read and
@@ -442,43 +510,11 @@ def main() -> None:
     train = [e for e in features["examples"] if e.split == "train"]
     dev = [e for e in features["examples"] if e.split == "dev" and len(e.sentences) > 1]
     torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
     head = make_head(args.head, args.dim, args.join, args.rank)
-    trained = [p for p in head.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
-    print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
-    history = [{"epoch": 0, **measure(head, dev, features)}]
-    print(history[-1], file=sys.stderr)
-    started = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        head.train()
-        order = list(range(len(train)))
-        rng.shuffle(order)
-        total = 0.0
-        for i in range(0, len(order), args.batch):
-            picked = [train[j] for j in order[i:i + args.batch]]
-            grouped = [(e.question, *groups(e, rng)) for e in picked]
-            pairs_in_batch = sum(len(sentences) for _, sentences, _ in grouped)
-            optimizer.zero_grad()
-            # The batch's loss (binary cross-entropy over all its pairs, plus the mean of its
-            # questions' listwise terms) is a sum over questions, so its gradient is gathered
-            # one question at a time: a batch of 16 long Wikipedia groups through four
-            # layers held more than 24 GiB of activations at once and was killed.
-            for question, sentences, marks in grouped:
-                logits = head(*batch_of([(question, s) for s in sentences], features))
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    logits, torch.tensor(marks), pos_weight=torch.tensor(3.0),
-                    reduction="sum") / pairs_in_batch
-                loss = loss - torch.log_softmax(logits, 0)[0] / len(grouped)
-                loss.backward()
-                total += float(loss.detach())
-            torch.nn.utils.clip_grad_norm_(trained, 1.0)
-            optimizer.step()
-        history.append({"epoch": epoch, "loss": round(total / (len(order) / args.batch), 4),
-                        "seconds": round(time.perf_counter() - started),
-                        **measure(head, dev, features)})
-        print(history[-1], file=sys.stderr)
     name = f"late-interaction-{args.head}" + (f"-{args.out}" if args.out else "")
+    print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
+    history = train_epochs(head, train, dev, features, args, work / f"{name}.checkpoint.pt")
+    trained = [p for p in head.parameters() if p.requires_grad]
     print("3/3 own development set", file=sys.stderr)
     own = own_development(head, name, args.candidates, join)
     result = ROOT / "bench" / "results" / f"{name}.json"
@@ -492,7 +528,6 @@ def main() -> None:
                                   "history": history, "own_development": own,
                                   "parameters": sum(p.numel() for p in trained)},
                                  indent=2) + "\n")
-    torch.save(head.state_dict(), work / f"{name}.pt")
     print(f"wrote {result}", file=sys.stderr)
 
 

@@ -127,3 +127,64 @@ def test_the_untrained_joint_head_orders_by_the_cosine(late: ModuleType,
                                                        tiny_gemma: Path) -> None:
     head = late.make_head("joint", 32, 1, 4, tiny_gemma).eval()
     _assert_orders_by_the_cosine(late, head)
+
+
+def _examples(split: str, count: int) -> list:
+    from train_reader import Example
+
+    return [Example(qid=f"{split}{i}", source="tydi", split=split, question=f"q{i % 3}",
+                    answers=[f"answer {i}"], sentences=[f"d{(i + j) % 6}" for j in range(4)],
+                    positive=i % 4, hard=[f"d{(i + 4) % 6}"]) for i in range(count)]
+
+
+def _training_args(epochs: int, **changed: object):
+    import argparse
+
+    settings = {"head": "maxsim", "dim": 16, "join": 20, "rank": 16, "epochs": epochs,
+                "batch": 3, "lr": 3e-3, "seed": 13, "features_only": False,
+                "candidates": 12, "out": "", "work": None}
+    return argparse.Namespace(**{**settings, **changed})
+
+
+def test_training_resumed_from_its_checkpoint_ends_where_an_unbroken_run_does(
+        late: ModuleType, tmp_path: Path) -> None:
+    import torch
+
+    features = _features({**{f"q{i}": 4 + i for i in range(3)},
+                          **{f"d{i}": 3 + 2 * i for i in range(6)}})
+    train, dev = _examples("train", 7), _examples("dev", 3)
+
+    def head():
+        torch.manual_seed(5)
+        return late.make_head("maxsim", 16)
+
+    unbroken = head()
+    history = late.train_epochs(unbroken, train, dev, features, _training_args(3),
+                                tmp_path / "unbroken.pt")
+    stopped = head()
+    late.train_epochs(stopped, train, dev, features, _training_args(1), tmp_path / "resumed.pt")
+    torch.manual_seed(99)  # a new process: its generator is not where the first one left it
+    resumed = head()
+    resumed_history = late.train_epochs(resumed, train, dev, features, _training_args(3),
+                                        tmp_path / "resumed.pt")
+
+    def without_time(rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+    assert [row["epoch"] for row in history] == [0, 1, 2, 3]
+    assert without_time(resumed_history) == without_time(history)
+    for name, weights in unbroken.state_dict().items():
+        assert torch.equal(weights, resumed.state_dict()[name]), name
+    assert not torch.equal(unbroken.q.weight, head().q.weight)  # it did train
+
+
+def test_a_checkpoint_made_with_other_settings_is_refused(late: ModuleType,
+                                                          tmp_path: Path) -> None:
+    features = _features({**{f"q{i}": 4 for i in range(3)}, **{f"d{i}": 3 for i in range(6)}})
+    train, dev = _examples("train", 3), _examples("dev", 2)
+    checkpoint = tmp_path / "checkpoint.pt"
+    late.train_epochs(late.make_head("maxsim", 16), train, dev, features,
+                      _training_args(1), checkpoint)
+    with pytest.raises(SystemExit, match=r"other settings.*remove it"):
+        late.train_epochs(late.make_head("maxsim", 16), train, dev, features,
+                          _training_args(2, lr=1e-3), checkpoint)
