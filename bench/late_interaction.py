@@ -343,6 +343,7 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
     cores, and a resumed run ends where an unbroken one would, to the bit. A checkpoint
     made with other settings (``args`` but those in CHECKPOINT_IGNORES) is refused."""
     import torch
+    from tqdm import tqdm
 
     settings = {k: str(v) for k, v in sorted(vars(args).items()) if k not in CHECKPOINT_IGNORES}
     trained = [p for p in head.parameters() if p.requires_grad]
@@ -368,7 +369,8 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
         order = list(range(len(train)))
         rng.shuffle(order)
         total = 0.0
-        for i in range(0, len(order), args.batch):
+        for i in tqdm(range(0, len(order), args.batch), desc=f"epoch {epoch}", unit="step",
+                      file=sys.stderr, mininterval=10):
             picked = [train[j] for j in order[i:i + args.batch]]
             grouped = [(e.question, *groups(e, rng)) for e in picked]
             pairs_in_batch = sum(len(sentences) for _, sentences, _ in grouped)
