@@ -516,7 +516,6 @@ def main() -> None:
     name = f"late-interaction-{args.head}" + (f"-{args.out}" if args.out else "")
     print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
     history = train_epochs(head, train, dev, features, args, work / f"{name}.checkpoint.pt")
-    trained = [p for p in head.parameters() if p.requires_grad]
     print("3/3 own development set", file=sys.stderr)
     own = own_development(head, name, args.candidates, join)
     result = ROOT / "bench" / "results" / f"{name}.json"
@@ -528,7 +527,8 @@ def main() -> None:
                                   "settings": {k: str(v) for k, v in vars(args).items()
                                                if k != "work"},
                                   "history": history, "own_development": own,
-                                  "parameters": sum(p.numel() for p in trained)},
+                                  "parameters": sum(p.numel() for p in head.parameters()
+                                                    if p.requires_grad)},
                                  indent=2) + "\n")
     print(f"wrote {result}", file=sys.stderr)
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,9 @@ def write_manifest(folder: Path, base_model: str, base_dir: Path, layers: int,
     """Record what the adapter in ``folder`` is: its files' hashes, the base weights it
     was trained on (name and SHA-256), how many of their layers it reads, and
     ``details`` (data, command, figures)."""
-    return write_adapter_manifest(folder, ADAPTER_FILES, base_model, _verified_hash(base_dir),
+    with _base_weights_read():
+        base_sha256 = weights_sha256(base_dir)
+    return write_adapter_manifest(folder, ADAPTER_FILES, base_model, base_sha256,
                                   {"layers": layers}, **details)
 
 
@@ -158,10 +161,8 @@ class GemmaReader(Reader):
         self.folder = folder
         self.manifest = load_manifest(folder)
         check_files(folder, self.manifest)
-        try:
+        with _base_weights_read():
             mismatch = base_weights_problem(base_dir, self.manifest)
-        except EncoderError as exc:
-            raise ReaderError(f"{exc}; {OFF}") from None
         if mismatch is not None:
             raise ReaderError(f"the reader in {folder} was {mismatch}; use the matching "
                               f"{self.manifest['base_model']} or set ISNAD_READER=none")
@@ -238,11 +239,12 @@ def clip_tokens(tokenizer: Any, text: str, limit: int) -> str:
     return text if len(ids) <= limit else tokenizer.decode(ids[:limit])
 
 
-def _verified_hash(base_dir: Path) -> str:
-    """The base weights' SHA-256: from the fetcher's verified marker when present
-    (embeddings/fetch.py writes it after checking), else computed."""
+@contextmanager
+def _base_weights_read() -> Iterator[None]:
+    """No weights in the base folder (``weights_sha256``'s EncoderError, raised when
+    hashing them for a manifest or checking them against one) as a ReaderError."""
     try:
-        return weights_sha256(base_dir)
+        yield
     except EncoderError as exc:
         raise ReaderError(f"{exc}; {OFF}") from None
 
