@@ -70,12 +70,12 @@ def unit_rows(vectors: list) -> np.ndarray:
 def token_states(encoder, texts: list[str], prompt: str) -> tuple[list, np.ndarray]:
     """Per text its last-layer token states through the base model (the query adapter
     off) without the prompt's tokens (float16), and its sentence vector as the model
-    pools it (prompt included, as indexing does). It reads the encoder's model itself:
-    the Encoder interface offers pooled vectors only."""
+    pools it (prompt included, as indexing does). It reads the encoder's model itself
+    (``base_model``): the Encoder interface offers pooled vectors only."""
     import torch
 
-    with torch.inference_mode(), encoder._adapter.disable_adapter():
-        out = encoder._model.encode(texts, prompt=prompt, batch_size=16, output_value=None,
+    with torch.inference_mode(), encoder.base_model() as model:
+        out = model.encode(texts, prompt=prompt, batch_size=16, output_value=None,
                                     show_progress_bar=False)
     states, vectors = [], []
     for row in out:
@@ -93,14 +93,13 @@ def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[li
     there), and its sentence vector as the model pools it. One forward pass gives both."""
     import torch
 
-    model = encoder._model
-    config = model[0].auto_model.config
     states, vectors = [], []
-    previous, config.output_hidden_states = config.output_hidden_states, True
-    # sentence-transformers 6 renamed tokenize to preprocess
-    prepare = getattr(model, "preprocess", None) or model.tokenize
-    try:
-        with torch.inference_mode(), encoder._adapter.disable_adapter():
+    with torch.inference_mode(), encoder.base_model() as model:
+        config = model[0].auto_model.config
+        previous, config.output_hidden_states = config.output_hidden_states, True
+        # sentence-transformers 6 renamed tokenize to preprocess
+        prepare = getattr(model, "preprocess", None) or model.tokenize
+        try:
             for i in range(0, len(texts), 16):
                 features = prepare([prompt + t for t in texts[i:i + 16]])
                 out = model(features)
@@ -108,8 +107,8 @@ def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[li
                 for row, mask in zip(hidden, out["attention_mask"].bool(), strict=True):
                     states.append(row[mask].float().clone())
                 vectors += list(out["sentence_embedding"].float().numpy())
-    finally:
-        config.output_hidden_states = previous
+        finally:
+            config.output_hidden_states = previous
     return states, unit_rows(vectors)
 
 

@@ -31,7 +31,8 @@ the base model's vectors (no re-index) and a question costs one forward pass, as
    flagship question's rank, base vs adapted. Writes OUT (peft's adapter files and
    manifest.json; default: the package's embeddings/adapters/isnad-gemma-query, what
    ``ISNAD_QUERY_ADAPTER=auto`` loads) and bench/results/query-adapter-rRANK-eEPOCHS.json
-   (``-bceW``, ``-newsN`` added for those options; ``--results`` names another file).
+   (``-bceW``, ``-newsN``, ``-lrX``, ``-tauX`` added for those options when not the
+   default; ``--results`` names another file).
 
 With ``--news N``, N SaudiNewsNet headline examples join the training questions (see
 ``news_examples``): weak supervision in the news domain, labelled by word overlap.
@@ -334,7 +335,8 @@ def main() -> None:
                              "embeddings/adapters/isnad-gemma-query)")
     parser.add_argument("--results", type=Path, default=None,
                         help="where the figures go (default: bench/results/"
-                             "query-adapter-rRANK-eEPOCHS[-bceW][-newsN].json; name another "
+                             "query-adapter-rRANK-eEPOCHS[-bceW][-newsN][-lrX][-tauX].json; "
+                             "name another "
                              "file when --work holds other examples, so no recorded figure "
                              "is overwritten)")
     args = parser.parse_args()
@@ -370,7 +372,9 @@ def main() -> None:
 
     trainer = QueryTrainer(args, base_dir)
     tag = (f"r{args.rank}-e{args.epochs}" + (f"-bce{args.bce:g}" if args.bce else "")
-           + (f"-news{args.news}" if args.news else ""))
+           + (f"-news{args.news}" if args.news else "")
+           + "".join(f"-{name}{getattr(args, name):g}" for name in ("lr", "tau")
+                     if getattr(args, name) != parser.get_default(name)))
     checkpoint = work / f"query-checkpoint-{tag}.pt"
 
     def query_step(picked: list[int], step: int, lr: float) -> float:

@@ -365,6 +365,13 @@ def export(trainer: Trainer, args: argparse.Namespace, base_dir: Path, out: Path
 
 
 
+#: Options that do not change what a step computes: where files go, how often a
+#: checkpoint is written, when to stop early, and the epoch count (the checkpoint's
+#: name holds it).
+RESUME_IGNORES = frozenset({"work", "out", "results", "every", "max_steps", "device",
+                            "threads", "export_only", "epochs"})
+
+
 def train_resumably(trainer: Any, checkpoint: Path, examples: int, args: argparse.Namespace,
                     step: Callable[[list[int], int, float], float], *, warmup_share: int,
                     train: bool = True) -> dict:
@@ -376,14 +383,27 @@ def train_resumably(trainer: Any, checkpoint: Path, examples: int, args: argpars
     one batch and returns its loss; the learning rate warms up over 1/``warmup_share`` of
     the steps, then falls linearly to 0. The trainer's ``save`` writes the checkpoint
     (atomically) every ``args.every`` steps, at each epoch's end and at the end, so an
-    interruption loses at most ``args.every`` steps."""
+    interruption loses at most ``args.every`` steps.
+
+    The checkpoint records the settings that shape the weights (``args`` but those in
+    RESUME_IGNORES); one made with other settings is refused, since going on from it
+    would give figures labelled with settings they were not trained with (the
+    checkpoint's name holds only some of them)."""
     from tqdm import tqdm
 
     steps_per_epoch = (examples + args.batch - 1) // args.batch
     total = steps_per_epoch * args.epochs
-    state = {"step": 0, "seconds": 0.0, "examples": examples, "total": total}
+    settings = {k: str(v) for k, v in sorted(vars(args).items()) if k not in RESUME_IGNORES}
+    state = {"step": 0, "seconds": 0.0, "examples": examples, "total": total,
+             "settings": settings}
     if checkpoint.exists():
         state = trainer.load(checkpoint)
+        if state.setdefault("settings", settings) != settings:  # older ones named none
+            changed = sorted(k for k in settings.keys() | state["settings"].keys()
+                             if settings.get(k) != state["settings"].get(k))
+            raise SystemExit(f"{checkpoint} was made with other settings ("
+                             + ", ".join(f"{k} {state['settings'].get(k)}" for k in changed)
+                             + "); remove it, or pass another --work")
         state["total"] = total
         print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
     if not train:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,13 +85,25 @@ class SentenceTransformerEncoder(Encoder):
     def settings(self) -> dict[str, object]:
         return {"query_prompt": self._query_prompt, "document_prompt": self._doc_prompt}
 
+    @contextlib.contextmanager
+    def base_model(self) -> Iterator[Any]:
+        """The sentence-transformers model as documents are embedded (the query adapter
+        off) for the length of the ``with``: for a caller that needs more than pooled
+        vectors (bench/late_interaction.py reads its token states). The encoder's own
+        methods wait until the ``with`` ends: call none of them inside it."""
+        with self._lock, self._adapter_off():
+            yield self._model
+
+    def _adapter_off(self) -> contextlib.AbstractContextManager[object]:
+        if self._adapter is None:
+            return contextlib.nullcontext()
+        return self._adapter.disable_adapter()  # type: ignore[attr-defined]
+
     def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int,
                 adapted: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        switch: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-        if self._adapter is not None and not adapted:
-            switch = self._adapter.disable_adapter()  # type: ignore[attr-defined]
+        switch = contextlib.nullcontext() if adapted else self._adapter_off()
         with self._lock, switch:
             vectors = self._model.encode(
                 list(texts),

@@ -86,6 +86,20 @@ def test_questions_go_through_the_adapter_and_documents_never(
     np.testing.assert_allclose(norms, 1.0, atol=1e-5)
 
 
+def test_the_base_model_is_lent_with_the_adapter_off_and_then_on_again(
+        base: SentenceTransformerEncoder, adapted: SentenceTransformerEncoder) -> None:
+    """What bench/late_interaction.py reads token states through: inside the ``with``
+    the model gives the base model's vectors; after it questions are adapted again."""
+    before = adapted.encode_queries(QUESTIONS)
+    with adapted.base_model() as model:
+        inside = model.encode(QUESTIONS, normalize_embeddings=True)
+    np.testing.assert_allclose(inside, base.encode_queries(QUESTIONS), atol=1e-5)
+    np.testing.assert_allclose(adapted.encode_queries(QUESTIONS), before, atol=1e-6)
+    with base.base_model() as model:  # no adapter: the model as it is
+        plain = model.encode(QUESTIONS, normalize_embeddings=True)
+    np.testing.assert_allclose(plain, inside, atol=1e-5)
+
+
 def test_the_adapter_keeps_the_index_but_has_its_own_threshold(
         base: SentenceTransformerEncoder, adapted: SentenceTransformerEncoder) -> None:
     # The index's vectors are the base model's: same fingerprint, no re-index.

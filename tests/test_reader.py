@@ -115,6 +115,21 @@ def test_reader_refuses_other_base_weights(tiny_base: Path, tiny_adapter: Path,
         GemmaReader(tiny_adapter, other)
 
 
+def test_a_base_folder_without_weights_is_one_reader_error(tiny_base: Path, tiny_adapter: Path,
+                                                            tmp_path: Path) -> None:
+    """A base model folder whose weights were deleted (or never fetched) is named, with
+    ISNAD_READER=none, whether the reader loads over it or a manifest is written for it."""
+    empty = tmp_path / "no-weights"
+    shutil.copytree(tiny_base, empty, ignore=shutil.ignore_patterns("*.safetensors"))
+    said = r"no model weights \(model\.safetensors\) in .*no-weights; set ISNAD_READER=none"
+    with pytest.raises(ReaderError, match=said):
+        GemmaReader(tiny_adapter, empty)
+    folder = tmp_path / "copy"
+    shutil.copytree(tiny_adapter, folder)
+    with pytest.raises(ReaderError, match=said):
+        write_manifest(folder, "tiny-gemma", empty, 2, name="tiny-reader")
+
+
 def test_reader_refuses_damaged_or_missing_files(tiny_base: Path, tmp_path: Path) -> None:
     folder = make_adapter(tiny_base, tmp_path / "r")
     weights = folder / "adapter_model.safetensors"

@@ -115,6 +115,28 @@ def test_an_interrupted_training_resumes_with_the_batches_it_would_have_had(
     assert resumed.seen == whole.seen
 
 
+def test_a_checkpoint_made_with_other_settings_is_not_resumed(tmp_path: Path) -> None:
+    """Going on from another learning rate's checkpoint would label its weights with
+    settings they were not trained with; where files go and when to stop do not count."""
+    import argparse
+
+    module = _module()
+    args = argparse.Namespace(epochs=2, batch=3, seed=5, lr=1.0, every=2, max_steps=2,
+                              work=tmp_path)
+    checkpoint = tmp_path / "stopped.pt"
+    stopped = _Recording()
+    module.train_resumably(stopped, checkpoint, 7, args, stopped.step, warmup_share=3)
+    args.lr = 0.5
+    refused = _Recording()
+    with pytest.raises(SystemExit, match=r"other settings \(lr 1\.0\)"):
+        module.train_resumably(refused, checkpoint, 7, args, refused.step, warmup_share=3)
+    assert refused.seen == stopped.seen  # loaded, compared, not trained on
+    args.lr, args.max_steps, args.work = 1.0, None, tmp_path / "elsewhere"
+    resumed = _Recording()
+    assert module.train_resumably(resumed, checkpoint, 7, args, resumed.step,
+                                  warmup_share=3)["step"] == 6
+
+
 def test_pooled_auc_matches_scikit_learn() -> None:
     """bench/train_query_adapter.py's pooled AUC (one cut for every question) is the
     ROC AUC of the reference implementation, ties included."""
