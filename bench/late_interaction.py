@@ -344,15 +344,14 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
     import torch
     from tqdm import tqdm
 
-    settings = {k: str(v) for k, v in sorted(vars(args).items()) if k not in CHECKPOINT_IGNORES}
+    settings = train_reader.resume_settings(args, CHECKPOINT_IGNORES)
     trained = [p for p in head.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
     rng = random.Random(args.seed)
     if checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
-        if saved["settings"] != settings:
-            raise SystemExit(f"{checkpoint} was made with other settings ({saved['settings']}); "
-                             "remove it, or pass another --out or --work")
+        train_reader.refuse_other_settings(checkpoint, saved["settings"], settings,
+                                           "--out or --work")
         head.load_state_dict(saved["head"])
         optimizer.load_state_dict(saved["optimizer"])
         rng.setstate(saved["rng"])

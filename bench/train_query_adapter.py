@@ -336,9 +336,8 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=None,
                         help="where the figures go (default: bench/results/"
                              "query-adapter-rRANK-eEPOCHS[-bceW][-newsN][-lrX][-tauX].json; "
-                             "name another "
-                             "file when --work holds other examples, so no recorded figure "
-                             "is overwritten)")
+                             "name another file when --work holds other examples, so no "
+                             "recorded figure is overwritten)")
     args = parser.parse_args()
 
     import torch

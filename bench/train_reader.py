@@ -36,7 +36,7 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -372,6 +372,25 @@ RESUME_IGNORES = frozenset({"work", "out", "results", "every", "max_steps", "dev
                             "threads", "export_only", "epochs"})
 
 
+def resume_settings(args: argparse.Namespace, ignored: Iterable[str]) -> dict[str, str]:
+    """The settings a checkpoint records: ``args`` but the ``ignored`` ones."""
+    skip = set(ignored)
+    return {k: str(v) for k, v in sorted(vars(args).items()) if k not in skip}
+
+
+def refuse_other_settings(checkpoint: Path, saved: dict[str, str],
+                          settings: dict[str, str], elsewhere: str = "--work") -> None:
+    """Going on from a checkpoint made with other settings would label its weights with
+    settings they were not trained with: one line naming what differs instead."""
+    if saved == settings:
+        return
+    changed = sorted(k for k in settings.keys() | saved.keys()
+                     if settings.get(k) != saved.get(k))
+    raise SystemExit(f"{checkpoint} was made with other settings ("
+                     + ", ".join(f"{k} {saved.get(k)}" for k in changed)
+                     + f"); remove it, or pass another {elsewhere}")
+
+
 def train_resumably(trainer: Any, checkpoint: Path, examples: int, args: argparse.Namespace,
                     step: Callable[[list[int], int, float], float], *, warmup_share: int,
                     train: bool = True) -> dict:
@@ -393,17 +412,13 @@ def train_resumably(trainer: Any, checkpoint: Path, examples: int, args: argpars
 
     steps_per_epoch = (examples + args.batch - 1) // args.batch
     total = steps_per_epoch * args.epochs
-    settings = {k: str(v) for k, v in sorted(vars(args).items()) if k not in RESUME_IGNORES}
+    settings = resume_settings(args, RESUME_IGNORES)
     state = {"step": 0, "seconds": 0.0, "examples": examples, "total": total,
              "settings": settings}
     if checkpoint.exists():
         state = trainer.load(checkpoint)
-        if state.setdefault("settings", settings) != settings:  # older ones named none
-            changed = sorted(k for k in settings.keys() | state["settings"].keys()
-                             if settings.get(k) != state["settings"].get(k))
-            raise SystemExit(f"{checkpoint} was made with other settings ("
-                             + ", ".join(f"{k} {state['settings'].get(k)}" for k in changed)
-                             + "); remove it, or pass another --work")
+        # older checkpoints recorded none: they are taken as made with these
+        refuse_other_settings(checkpoint, state.setdefault("settings", settings), settings)
         state["total"] = total
         print(f"resuming at step {state['step']} of {total}", file=sys.stderr)
     if not train:
