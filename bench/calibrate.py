@@ -28,22 +28,30 @@ OUT = ROOT / "retrieval" / "calibration.json"
 def best_scores(model: str, reader: str = "none", query_adapter: str = "auto"
                 ) -> tuple[str, list[tuple[float, bool]]]:
     from isnad.app import load_encoder, load_reader
-    from isnad.evaluate import eval_home, load_dataset
-    from isnad.retrieval.engine import Engine
-    from isnad.retrieval.local import LocalIndex, build_index
     from isnad.settings import Settings
 
     settings = Settings(model=model, reader=reader, query_adapter=query_adapter)
     encoder = load_encoder(settings)
     loaded = load_reader(settings, encoder)
-    articles, questions = load_dataset(DEV_SET, None, [])  # the bundled corpus
-    index_home = eval_home(settings, articles, encoder.name)  # shared with `isnad eval`
-    if not index_home.exists():
-        build_index(index_home, articles, encoder)
-    engine = Engine(LocalIndex(index_home), encoder, reader=loaded)
     key = (encoder.calibration_name if loaded is None
            else f"{encoder.calibration_name}+{loaded.name}")
-    return key, [(engine.best_similarity(q.question), q.answerable) for q in questions]
+    return key, dev_scores(encoder, loaded)
+
+
+def dev_scores(encoder, reader=None) -> list[tuple[float, bool]]:
+    """(abstention statistic, answerable) per development question, for a loaded
+    encoder (and reader)."""
+    from isnad.evaluate import eval_home, load_dataset
+    from isnad.retrieval.engine import Engine
+    from isnad.retrieval.local import LocalIndex, build_index
+    from isnad.settings import Settings
+
+    articles, questions = load_dataset(DEV_SET, None, [])  # the bundled corpus
+    index_home = eval_home(Settings(), articles, encoder.name)  # shared with `isnad eval`
+    if not index_home.exists():
+        build_index(index_home, articles, encoder)
+    engine = Engine(LocalIndex(index_home), encoder, reader=reader)
+    return [(engine.best_similarity(q.question), q.answerable) for q in questions]
 
 
 def main() -> None:

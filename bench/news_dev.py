@@ -43,7 +43,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from calibrate import DEV_SET, best_scores  # noqa: E402
+from calibrate import DEV_SET, dev_scores  # noqa: E402
 from scale import saudinewsnet, write_jsonl  # noqa: E402
 from train_query_adapter import pooled_auc  # noqa: E402
 
@@ -67,7 +67,8 @@ def materialise(work: Path) -> tuple[Path, Path]:
     in ``work`` (outside the project)."""
     wanted = [line.strip() for line in ARTICLES.read_text(encoding="utf-8").splitlines()
               if line.strip() and not line.startswith("#")]
-    by_id = {r["id"]: r for r in saudinewsnet() if r["id"] in set(wanted)}
+    keep = set(wanted)
+    by_id = {r["id"]: r for r in saudinewsnet() if r["id"] in keep}
     missing = [i for i in wanted if i not in by_id]
     if missing:
         raise SystemExit(f"{len(missing)} articles of the set are not in "
@@ -94,9 +95,8 @@ def measure(model: str, spec: str, articles: Path, questions: Path) -> dict:
     from isnad.retrieval.local import LocalIndex, build_index
     from isnad.settings import Settings
 
-    _, own = best_scores(model, "none", spec)
-    cut = fit_threshold(own).threshold
     encoder = load_encoder(Settings(model=model, reader="none", query_adapter=spec))
+    cut = fit_threshold(dev_scores(encoder)).threshold
     corpus, asked = load_dataset(questions, None, [articles])
     home = eval_home(Settings(model=model), corpus, encoder.name)
     if not home.exists():
@@ -107,17 +107,17 @@ def measure(model: str, spec: str, articles: Path, questions: Path) -> dict:
     report = figures(rows, 3)
     best = [(r["best_similarity"], r["answerable"]) for r in rows]
     return {
-        "query_adapter": getattr(encoder, "query_adapter", None),
+        "query_adapter": encoder.query_adapter,
         "answer_in_quote@3": report["answer_in_quote@3"],
         "gold_article_in_quotes@3": report["gold_article_in_quotes@3"],
         "misses": [r["id"] for r in rows if r["outcome"] == "miss"],
         "own_development_cut": round(cut, 4),
         "answerable_abstained": sum(s < cut for s, ok in best if ok),
         "unanswerable_abstained": sum(s < cut for s, ok in best if not ok),
-        "answerable": sum(ok for _, ok in best),
-        "unanswerable": sum(not ok for _, ok in best),
+        "answerable": report["answerable"],
+        "unanswerable": report["unanswerable"],
         "best_similarity_auc": round(pooled_auc(best), 4),
-        "median_ms": sorted(r["latency_ms"] for r in rows)[len(rows) // 2],
+        "median_ms": report["median_latency_ms"],
         "seconds": round(time.perf_counter() - started, 1),
     }
 
