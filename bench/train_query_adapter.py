@@ -3,7 +3,8 @@ development data.
 
 Usage: python bench/train_query_adapter.py [--rank 8] [--epochs 1] [--batch 32]
                                            [--lr 1e-4] [--work DIR] [--out DIR]
-                                           [--bce W] [--news N] [--results FILE]
+                                           [--bce W] [--news N] [--siblings K]
+                                           [--results FILE]
                                            [--max-steps N] [--device cpu|cuda]
 
 The reader (bench/train_reader.py) reads each candidate with the question: better
@@ -22,7 +23,13 @@ the base model's vectors (no re-index) and a question costs one forward pass, as
    (temperature ``--tau``); with ``--bce W``, plus W times a binary cross-entropy
    that puts every positive above, and every negative below, one learnt similarity
    shared by all questions: the relative loss orders sentences within a question,
-   but abstention compares one threshold with every question's best similarity.
+   but abstention compares one threshold with every question's best similarity;
+   with ``--siblings K``, plus a cross-entropy of each positive sentence against its
+   own question and up to K *sibling* questions (other questions, in the same language,
+   on the same paragraph, that the sentence does not answer): the relative loss asks
+   which sentence answers a question, this asks which question a sentence answers, the
+   side abstention lives on, since an unanswerable question on the articles' own topic
+   is a sibling of the questions they do answer.
    A checkpoint is written atomically to WORK every
    ``--every`` steps and at the end; a second run resumes from it.
 3. measure: inside the gold paragraph, accuracy@1 of the development questions (base
@@ -112,6 +119,27 @@ def news_examples(count: int) -> list[dict]:
     return examples
 
 
+def attach_siblings(train: list[dict], count: int, seed: int) -> int:
+    """Give each training example ``"siblings"``: up to ``count`` other questions of its
+    source (language) on the same paragraph whose answer its positive sentence does not
+    hold, drawn once with ``seed``. Returns how many examples got at least one."""
+    import random
+
+    by_paragraph: dict[tuple, list[dict]] = {}
+    for e in train:
+        by_paragraph.setdefault((e["source"], tuple(e["sentences"])), []).append(e)
+    rng, with_any = random.Random(seed), 0
+    for e in train:
+        positive = e["sentences"][e["positive"]]
+        others = sorted({o["question"] for o in by_paragraph[(e["source"], tuple(e["sentences"]))]
+                         if o["question"] != e["question"]
+                         and o["sentences"][o["positive"]] != positive
+                         and not any(a in positive for a in o["answers"])})
+        e["siblings"] = rng.sample(others, min(count, len(others)))
+        with_any += bool(e["siblings"])
+    return with_any
+
+
 def group(example: dict) -> tuple[list[str], set[str]]:
     """The positive first, then the negatives; and the texts that must never count as
     negatives for this question (ones containing an answer)."""
@@ -187,7 +215,10 @@ class QueryTrainer:
             for j, text in enumerate(texts):
                 if text in unsafe and j != starts[i]:
                     mask[i, j] = True  # the same positive from a parallel question
-        similarity = self.embed([e["question"] for e in batch]) @ candidates.T
+        siblings = [e.get("siblings", [])[:self.args.siblings] for e in batch]
+        questions = self.embed([e["question"] for e in batch]
+                               + [q for own in siblings for q in own])
+        similarity = questions[:len(batch)] @ candidates.T
         logits = (similarity / self.args.tau).masked_fill(mask.to(self.args.device),
                                                           float("-inf"))
         target = torch.from_numpy(starts).to(self.args.device)
@@ -206,6 +237,21 @@ class QueryTrainer:
             softplus = torch.nn.functional.softplus
             bce = softplus(-margin[positive]).mean() + softplus(margin[negative]).mean()
             loss = loss + self.args.bce * bce
+        if any(siblings):
+            # Each positive against its question (first) and that question's siblings.
+            positives = candidates[torch.from_numpy(starts)]
+            rows, first = [], len(batch)
+            for i, own in enumerate(siblings):
+                if own:
+                    rows.append(questions[[i, *range(first, first + len(own))]] @ positives[i])
+                first += len(own)
+            width = max(len(r) for r in rows)
+            padded = torch.stack([torch.nn.functional.pad(r / self.args.tau,
+                                                          (0, width - len(r)),
+                                                          value=float("-inf"))
+                                  for r in rows])
+            zeros = torch.zeros(len(rows), dtype=torch.long, device=padded.device)
+            loss = loss + torch.nn.functional.cross_entropy(padded, zeros)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
         self.optimizer.step()
@@ -323,6 +369,9 @@ def main() -> None:
                         help="weight of the shared-cut binary cross-entropy (0: none)")
     parser.add_argument("--news", type=int, default=0,
                         help="add this many SaudiNewsNet headline examples (0: none)")
+    parser.add_argument("--siblings", type=int, default=0,
+                        help="contrast each positive with up to this many other questions "
+                             "on its paragraph (0: none)")
     parser.add_argument("--batch", type=int, default=32, help="questions per step")
     parser.add_argument("--every", type=int, default=10, help="steps between checkpoints")
     parser.add_argument("--seed", type=int, default=13)
@@ -360,6 +409,9 @@ def main() -> None:
     examples = train_reader.load_examples(examples_path)
     train = [e for e in examples if e["split"] == "train"] + news_examples(args.news)
     dev = [e for e in examples if e["split"] == "dev"]
+    if args.siblings:
+        print(f"{attach_siblings(train, args.siblings, args.seed)} training questions "
+              "with siblings", file=sys.stderr)
     texts = sorted({t for e in train for t in group(e)[0]} |
                    {s for e in dev for s in e["sentences"]})
     encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma")
@@ -372,6 +424,7 @@ def main() -> None:
     trainer = QueryTrainer(args, base_dir)
     tag = (f"r{args.rank}-e{args.epochs}" + (f"-bce{args.bce:g}" if args.bce else "")
            + (f"-news{args.news}" if args.news else "")
+           + (f"-sib{args.siblings}" if args.siblings else "")
            + "".join(f"-{name}{getattr(args, name):g}" for name in ("lr", "tau")
                      if getattr(args, name) != parser.get_default(name)))
     checkpoint = work / f"query-checkpoint-{tag}.pt"

@@ -154,8 +154,32 @@ def article_attribution(article: Article, language: str,
 
 
 def quote_attribution(quote: Quote, language: str, bot_username: str | None = None) -> str:
-    return attribution(quote.source, quote.title, quote.published, quote.url,
+    line = attribution(quote.source, quote.title, quote.published, quote.url,
                        quote.article_id, language, bot_username)
+    return line + ("\n" + also_line(quote, language, bot_username) if quote.also else "")
+
+
+#: The most of a message the other outlets of one quote take (UTF-16 units).
+ALSO_ROOM = 1000
+
+
+def also_line(quote: Quote, language: str, bot_username: str | None = None) -> str:
+    """"— also reported by: outlet, outlet": the other articles with the same report,
+    each outlet linked to its article (its web link, else the article in the bot); as
+    many as fit ALSO_ROOM, then how many more."""
+    head = line_mark(language) + "— " + esc(t("also_in", language)) + ": "
+    shown: list[str] = []
+    for n, copy in enumerate(quote.also):
+        name = capped(copy.source or t("unknown_source", language), SOURCE_ROOM)
+        href = (html.escape(copy.url, quote=True) if copy.url and _is_web_link(copy.url)
+                else article_link(bot_username, copy.article_id))
+        # a link longer than a few hundred units is left off (the outlet still named)
+        item = isolate(f'<a href="{href}">{name}</a>' if href and tg_len(href) <= ALSO_ROOM // 2
+                       else name)
+        if shown and tg_len(head + ", ".join([*shown, item])) > ALSO_ROOM:
+            return head + ", ".join(shown) + f", +{len(quote.also) - n}"
+        shown.append(item)
+    return head + ", ".join(shown)
 
 
 # -- answers ----------

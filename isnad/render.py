@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Sequence
 
 from isnad.prompts import t
-from isnad.retrieval import Answer, Quote, has_arabic
+from isnad.retrieval import Answer, Citation, Quote, has_arabic
 
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
@@ -27,7 +27,7 @@ def terminal_width(width: int | None = None) -> int:
     return width or min(shutil.get_terminal_size((100, 24)).columns, 110)
 
 
-def attribution(quote: Quote, language: str, terminal: bool = True) -> str:
+def attribution(quote: Citation, language: str, terminal: bool = True) -> str:
     parts = [quote.source or t("unknown_source", language),
              quote.title or t("untitled", language)]
     if quote.published:
@@ -51,6 +51,9 @@ def render_quotes(quotes: Sequence[Quote], language: str, terminal: bool = True,
         else:
             lines.append(f"{number}. {body}")
         lines.append(f"   — {attribution(quote, language, terminal)}")
+        # The same report in other articles: each outlet cited, on a line of its own.
+        lines.extend(f"   — {t('also_in', language)}: {attribution(copy, language, terminal)}"
+                     for copy in quote.also)
         lines.append("")
     return "\n".join(lines).rstrip()
 

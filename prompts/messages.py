@@ -34,6 +34,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "article": {"en": "article", "ar": "المقال"},
     "untitled": {"en": "(untitled)", "ar": "(بلا عنوان)"},
     "unknown_source": {"en": "outlet not stated", "ar": "المصدر غير مذكور"},
+    "also_in": {"en": "also reported by", "ar": "ورد أيضاً في"},
     "chat_intro": {
         "en": "Isnad — ask about the indexed Arabic news, in Arabic or English. "
               ":help lists the commands; an empty line or Ctrl-D quits.",

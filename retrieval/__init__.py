@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..home import IndexHome
-    from .answer import Answer, Quote
+    from .answer import Answer, Citation, Quote
     from .arabic import has_arabic
     from .context import span_around
     from .engine import Engine, EngineSettings
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 #: name → the module (relative to this package) it lives in.
 _WHERE = {
     "IndexHome": "..home",
-    "Answer": ".answer", "Quote": ".answer",
+    "Answer": ".answer", "Citation": ".answer", "Quote": ".answer",
     "has_arabic": ".arabic",
     "span_around": ".context",
     "Engine": ".engine", "EngineSettings": ".engine",
@@ -77,6 +77,7 @@ _WHERE = {
 __all__ = [
     "Answer",
     "CacheDamaged",
+    "Citation",
     "Duplicate",
     "Engine",
     "EngineSettings",

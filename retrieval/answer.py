@@ -1,7 +1,8 @@
 """The answer contract shared by the CLI's ``--json``, scripts and the bot.
 
 Field names are a public interface: ``quotes[i].text`` always equals
-``article.text[start:end]`` of the article ``articles show ID --json`` prints.
+``article.text[start:end]`` of the article ``articles show ID --json`` prints, and so
+does each ``quotes[i].also[j].text`` of its own article.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class Quote(BaseModel):
+class Citation(BaseModel):
+    """A sentence cut from one article, and where it comes from."""
+
     text: str
     article_id: str
     title: str | None
@@ -18,7 +21,14 @@ class Quote(BaseModel):
     url: str | None
     start: int
     end: int
+
+
+class Quote(Citation):
     score: float
+    #: The same report in other articles (another outlet's copy of a wire story, a
+    #: republished article), folded into this quote instead of taking a place of its
+    #: own: each is that article's own sentence, cut by offset like the quote.
+    also: list[Citation] = []
 
 
 class Answer(BaseModel):

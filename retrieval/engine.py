@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
 from ..corpus.model import Article
 from ..embeddings.base import Encoder
 from ..home import IndexHome
-from .answer import Answer, Quote
+from .answer import Answer, Citation, Quote
 from .arabic import fold, has_arabic, terms
 from .calibration import load_calibration
 from .fusion import reciprocal_rank_fusion
@@ -50,6 +51,10 @@ class EngineSettings:
     same_article_penalty: float = 0.04
     same_source_penalty: float = 0.02
     keep_within: float = 0.12  # later quotes must score within this of the best one
+    # Two sentences sharing more than this share of their terms (Jaccard) are one report
+    # told twice: on the news development set every pair above 0.6 is one outlet's
+    # copy of another's wire story, and pairs near 0.5 already differ in what they say.
+    fold_above: float = 0.6
     abstain_below: float | None = None
     # The reader reads this many of the first stage's best sentences; its probability
     # then replaces their score (on a 0–1 scale, hence its own diversity settings).
@@ -178,12 +183,12 @@ class Engine(IndexView):
                 relevant = [c for c in candidates if c.dense >= s.abstain_below]
             penalties = (s.keep_within, s.same_article_penalty, s.same_source_penalty)
         shown = relevant if abstain else candidates
-        chosen = self._diverse(shown, top, *penalties) if shown else []
+        chosen = self._diverse(shown, top, *penalties, s.fold_above) if shown else []
         reader = None if read is None or self.reader is None else self.reader.name
         return Answer(question=question.text, language=question.language,
                       answered=bool(relevant), reader=reader,
                       query_adapter=self.encoder.query_adapter,
-                      quotes=[self._quote(c, score) for c, score in chosen])
+                      quotes=[self._quote(c, score, also) for c, score, also in chosen])
 
     def _read(self, question: Question, candidates: list[Candidate]) -> list[Candidate] | None:
         """The first stage's best candidates, scored and ordered by the reader; None
@@ -278,37 +283,70 @@ class Engine(IndexView):
 
     @staticmethod
     def _diverse(candidates: list[Candidate], top: int, keep_within: float,
-                 article_penalty: float, source_penalty: float
-                 ) -> list[tuple[Candidate, float]]:
+                 article_penalty: float, source_penalty: float, fold_above: float
+                 ) -> list[tuple[Candidate, float, list[Candidate]]]:
         """Greedy: best first, then prefer other articles and outlets reporting the point
         (the seed articles disagree on whether ISIS left; both sides should show).
         Each pick comes with the score it was picked on, which never rises from one
-        pick to the next: the order the quotes are shown in."""
+        pick to the next: the order the quotes are shown in. A candidate that repeats a
+        pick takes no place of its own: another article's copy of the same report is
+        kept with the pick (its ``also``), so the places go to what else the articles
+        say while every outlet that reported it stays cited; a repeat within the pick's
+        own article (a pull quote) adds nothing and is dropped."""
         floor = candidates[0].score - keep_within
-        chosen: list[tuple[Candidate, float]] = []
+        chosen: list[tuple[Candidate, float, list[Candidate]]] = []
         pool = [c for c in candidates if c.score >= floor]
         while pool and len(chosen) < top:
             def adjusted(c: Candidate) -> float:
-                same_article = sum(c.article.id == x.article.id for x, _ in chosen)
+                same_article = sum(c.article.id == x.article.id for x, _, _ in chosen)
                 same_source = sum(bool(c.article.source) and c.article.source == x.article.source
-                                  for x, _ in chosen)
+                                  for x, _, _ in chosen)
                 return c.score - article_penalty * same_article - source_penalty * same_source
 
             best = max(pool, key=adjusted)
             pool.remove(best)
-            if not any(_repeats(best, x) for x, _ in chosen):
-                chosen.append((best, adjusted(best)))
+            if not _fold(best, chosen, fold_above):
+                chosen.append((best, adjusted(best), []))
+        for rest in pool:  # a copy ranked below the last pick is still cited with its pick
+            _fold(rest, chosen, fold_above)
         return chosen
 
-    def _quote(self, c: Candidate, score: float) -> Quote:
-        a = c.article
-        return Quote(text=c.text, article_id=a.id,
-                     title=a.title, source=a.source, published=a.published, url=a.url,
-                     start=c.sentence.start, end=c.sentence.end, score=round(score, 4))
+    def _quote(self, c: Candidate, score: float, also: list[Candidate]) -> Quote:
+        return Quote(**_citation(c).model_dump(), score=round(score, 4),
+                     also=[_citation(x) for x in also])
 
 
-def _repeats(a: Candidate, b: Candidate) -> bool:
-    """The same words quoted twice (pull quotes repeat a body sentence)."""
-    ta = fold(a.article.text[a.sentence.start:a.sentence.end])
-    tb = fold(b.article.text[b.sentence.start:b.sentence.end])
-    return ta in tb or tb in ta
+def _citation(c: Candidate) -> Citation:
+    a = c.article
+    return Citation(text=c.text, article_id=a.id,
+                    title=a.title, source=a.source, published=a.published, url=a.url,
+                    start=c.sentence.start, end=c.sentence.end)
+
+
+def _fold(c: Candidate, chosen: list[tuple[Candidate, float, list[Candidate]]],
+          fold_above: float) -> bool:
+    """Whether ``c`` repeats a pick; if it is another article's copy, it is cited with
+    that pick (once per article)."""
+    pick = next((p for p in chosen if _repeats(c, p[0], fold_above)), None)
+    if pick is None:
+        return False
+    if all(c.article.id != x.article.id for x in (pick[0], *pick[2])):
+        pick[2].append(c)
+    return True
+
+
+def _repeats(a: Candidate, b: Candidate, fold_above: float) -> bool:
+    """The same words quoted twice (pull quotes repeat a body sentence), or nearly: the
+    share of their terms that two sentences have in common above ``fold_above``."""
+    ta, tb = fold(a.text), fold(b.text)
+    if ta in tb or tb in ta:
+        return True
+    terms_a, terms_b = _term_set(a.text), _term_set(b.text)
+    union = terms_a | terms_b
+    return bool(union) and len(terms_a & terms_b) / len(union) > fold_above
+
+
+@lru_cache(maxsize=4096)
+def _term_set(text: str) -> frozenset[str]:
+    # the same candidates meet every pick, and again in the next question on their topic
+    return frozenset(terms(text))

@@ -29,7 +29,7 @@ from isnad.bot.render import (
 from isnad.corpus.model import Article
 from isnad.corpus.sentences import split_sentences
 from isnad.prompts.bot import bot_t
-from isnad.retrieval.answer import Quote
+from isnad.retrieval.answer import Citation, Quote
 
 
 def spans(text: str) -> list[tuple[int, int]]:
@@ -269,3 +269,29 @@ def test_light_answer_keyboard_is_one_row():
     assert [b.text for b in row] == ["More", "Context", "👍", "👎"]
     (row,) = answer_keyboard("Ab3_x9Qz", [3], "ar", more=False).inline_keyboard
     assert [b.text for b in row] == ["السياق", "👍", "👎"]
+
+
+def test_other_outlets_with_the_same_report_are_named_under_the_quote(article):
+    quote = quote_of(article, "ولم يصدر أي تعليق رسمي على ذلك حتى الآن.")
+    copies = [Citation(**quote_of(Article(id=f"copy{i}", text=ARABIC, source=f"Outlet{i}",
+                                          url=f"https://example.org/{i}&x" if i % 2 else None),
+                                  quote.text).model_dump(exclude={"score", "also"}))
+              for i in range(2)]
+    block = quote_block(1, quote.model_copy(update={"also": copies}), "en", bot_username="IsnadBot")
+    last = block.split("\n")[-1]
+    assert last.startswith("\u200e— also reported by: ")
+    assert '<a href="https://t.me/IsnadBot?start=article_copy0">Outlet0</a>' in last
+    assert '<a href="https://example.org/1&amp;x">Outlet1</a>' in last
+    assert blockquotes(block) == [quote.text]
+    assert "also" not in quote_block(1, quote, "en")  # a report told once says nothing more
+
+
+def test_many_copies_with_long_links_keep_the_quote_within_4096(article):
+    quote = quote_of(article, "ولم يصدر أي تعليق رسمي على ذلك حتى الآن.")
+    copies = [Citation(text=quote.text, article_id=f"c{i}", title="T" * 300, source="S" * 300,
+                       published=None, url="https://example.org/" + "a" * 400,
+                       start=quote.start, end=quote.end) for i in range(200)]
+    block = quote_block(1, quote.model_copy(update={"also": copies}), "ar")
+    assert_within_limits(block)
+    assert blockquotes(block) == [quote.text]  # the quote itself is never cut for them
+    assert visible(block.split("\n")[-1]).rstrip().split(", +")[-1].isdigit()  # how many more

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,56 @@ def test_a_damaged_index_is_reported_not_crashed_on(light_home: Path, tmp_path: 
         shutil.rmtree(next((home / "index" / "segments").glob("*/lexical")))
     with pytest.raises(IndexDamaged, match="isnad index rebuild"):
         LocalIndex(IndexHome(home))
+
+
+def _wire_copies() -> list[Article]:
+    """One report in two outlets' copies of a wire story, each with its own words
+    around it, and an unrelated article."""
+    return [
+        Article(id="w1", source="Daily", title="Shelling", url="https://daily.example/1",
+                text="وقالت وزارة الصحة إن 43 شخصا قتلوا وأصيب 173 في قصف على حي دار سعد. "
+                     "وأعلنت الحكومة الحداد ثلاثة أيام على الضحايا."),
+        Article(id="w2", source="Gazette", title="Dar Saad",
+                text="وفي 19 يوليو قالت وزارة الصحة إن 43 شخصا قتلوا وأصيب 173 في قصف على "
+                     "حي دار سعد. وطالبت المنظمة الدولية بتحقيق مستقل في الهجمات."),
+        Article(id="w3", source="Daily", title="Rain",
+                text="وأغلقت الأمطار الغزيرة الطريق الساحلي. وتبدأ أعمال الإصلاح قريباً."),
+    ]
+
+
+def test_another_outlets_copy_of_a_report_is_cited_with_it_not_quoted_again(
+        tmp_path: Path, light_encoder):
+    build_index(IndexHome(tmp_path), _wire_copies(), light_encoder, progress=False)
+    engine = Engine(LocalIndex(IndexHome(tmp_path)), light_encoder)
+    question = "كم شخصا قتلوا في قصف دار سعد؟"
+    answer = engine.answer_and_rank(question, top=3, abstain=False)[0]
+    report = [q for q in answer.quotes if "43 شخصا" in q.text]
+    assert len(report) == 1 and len(report[0].also) == 1
+    copy = report[0].also[0]
+    assert {copy.article_id, report[0].article_id} == {"w1", "w2"}
+    article = engine.article(copy.article_id)
+    assert article is not None and article.text[copy.start:copy.end] == copy.text
+    assert (copy.source, copy.title, copy.url) == (article.source, article.title, article.url)
+    # a copy ranked below the last place is still cited with its quote
+    alone = engine.answer_and_rank(question, top=1, abstain=False)[0].quotes
+    assert "43 شخصا" in alone[0].text and len(alone[0].also) == 1
+    # what the fold does: without it the copy takes a place of its own
+    engine.settings = replace(engine.settings, fold_above=1.0)
+    unfolded = engine.answer_and_rank(question, top=3, abstain=False)[0]
+    assert sum("43 شخصا" in q.text for q in unfolded.quotes) == 2
+    assert all(q.also == [] for q in unfolded.quotes)
+    engine.index.close()
+
+
+def test_the_text_answer_names_every_outlet_of_a_folded_report(tmp_path: Path, light_encoder):
+    from isnad.render import render_answer
+
+    build_index(IndexHome(tmp_path), _wire_copies(), light_encoder, progress=False)
+    engine = Engine(LocalIndex(IndexHome(tmp_path)), light_encoder)
+    answer = engine.answer_and_rank("كم شخصا قتلوا في قصف دار سعد؟", top=3, abstain=False)[0]
+    text = render_answer(answer.model_copy(update={"answered": True}), terminal=False)
+    lines = text.splitlines()
+    also = next(i for i, line in enumerate(lines) if "ورد أيضاً في" in line)
+    assert lines[also].startswith("   — ") and lines[also - 1].startswith("   — ")
+    assert ("Gazette" in lines[also]) != ("Gazette" in lines[also - 1])  # each outlet once
+    engine.index.close()

@@ -65,3 +65,26 @@ def test_no_news_examples_unless_asked(trainer_module: ModuleType,
     # The default training run must neither read the 31k-article archive nor change.
     monkeypatch.setattr(scale, "saudinewsnet", unread)
     assert trainer_module.news_examples(0) == []
+
+
+def test_siblings_are_other_questions_on_the_paragraph_its_sentence_does_not_answer(
+        trainer_module: ModuleType) -> None:
+    paragraph = ["The dam was built in 1950.", "It holds 2 km³ of water.", "Fish live there."]
+
+    def example(question: str, source: str, positive: int, answer: str,
+                sentences: list[str] = paragraph) -> dict:
+        return {"question": question, "source": source, "sentences": sentences,
+                "positive": positive, "answers": [answer]}
+
+    train = [example("When was the dam built?", "xquad-en", 0, "1950"),
+             example("How much water does it hold?", "xquad-en", 1, "2 km³"),
+             example("What year was it finished?", "xquad-en", 0, "1950"),  # same sentence
+             example("متى بني السد؟", "xquad-ar", 0, "1950"),  # another language
+             example("Who swims there?", "xquad-en", 0, "Fish", ["Fish swim.", "Other."])]
+    assert trainer_module.attach_siblings(train, 4, seed=1) == 3
+    assert train[0]["siblings"] == ["How much water does it hold?"]
+    assert sorted(train[1]["siblings"]) == ["What year was it finished?",
+                                            "When was the dam built?"]
+    assert train[3]["siblings"] == [] and train[4]["siblings"] == []
+    trainer_module.attach_siblings(train, 1, seed=1)
+    assert len(train[1]["siblings"]) == 1  # at most the count asked for
