@@ -336,11 +336,15 @@ def _fold(c: Candidate, chosen: list[tuple[Candidate, float, list[Candidate]]],
 
 
 def _repeats(a: Candidate, b: Candidate, fold_above: float) -> bool:
-    """The same words quoted twice (pull quotes repeat a body sentence), or nearly: the
-    share of their terms that two sentences have in common above ``fold_above``."""
+    """The same words quoted twice (pull quotes repeat a body sentence), or, from two
+    articles, nearly: the share of their terms they have in common above
+    ``fold_above`` (copies of one story differ by a word or a clause; inside one
+    article a restatement is kept, since it may carry the detail that was asked)."""
     ta, tb = fold(a.text), fold(b.text)
     if ta in tb or tb in ta:
         return True
+    if a.article.id == b.article.id:
+        return False
     terms_a, terms_b = _term_set(a.text), _term_set(b.text)
     union = terms_a | terms_b
     return bool(union) and len(terms_a & terms_b) / len(union) > fold_above

@@ -41,7 +41,7 @@ def test_ask_json_contract_matches_articles_show(cli_env):
     assert 1 <= len(answer["quotes"]) <= 3
     for quote in answer["quotes"]:
         assert set(quote) == {"text", "article_id", "title", "source", "published", "url",
-                              "start", "end", "score"}
+                              "start", "end", "score", "also"}
         shown = run(["articles", "show", quote["article_id"], "--json"], cli_env)
         article = json.loads(shown.stdout)
         assert set(article) == {"id", "title", "source", "published", "url", "text"}
