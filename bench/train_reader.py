@@ -381,11 +381,15 @@ def resume_settings(args: argparse.Namespace, ignored: Iterable[str]) -> dict[st
 def refuse_other_settings(checkpoint: Path, saved: dict[str, str],
                           settings: dict[str, str], elsewhere: str = "--work") -> None:
     """Going on from a checkpoint made with other settings would label its weights with
-    settings they were not trained with: one line naming what differs instead."""
-    if saved == settings:
+    settings they were not trained with: one line naming what differs instead. A
+    setting the checkpoint does not record is an option added to the script after it
+    was made, which it was made without: not held against it (run at a value other
+    than its default, the option names another checkpoint file or changes a recorded
+    setting)."""
+    changed = sorted(k for k in saved.keys() | settings.keys()
+                     if k in saved and settings.get(k) != saved[k])
+    if not changed:
         return
-    changed = sorted(k for k in settings.keys() | saved.keys()
-                     if settings.get(k) != saved.get(k))
     raise SystemExit(f"{checkpoint} was made with other settings ("
                      + ", ".join(f"{k} {saved.get(k)}" for k in changed)
                      + f"); remove it, or pass another {elsewhere}")

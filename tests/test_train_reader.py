@@ -137,6 +137,27 @@ def test_a_checkpoint_made_with_other_settings_is_not_resumed(tmp_path: Path) ->
                                   warmup_share=3)["step"] == 6
 
 
+def test_a_checkpoint_from_before_an_option_existed_is_resumed(tmp_path: Path) -> None:
+    """An option added to the script later (``--siblings``) is not held against a
+    checkpoint that never recorded it; one it does record still is."""
+    import argparse
+
+    module = _module()
+    args = argparse.Namespace(epochs=2, batch=3, seed=5, lr=1.0, every=2, max_steps=2,
+                              work=tmp_path)
+    checkpoint = tmp_path / "older.pt"
+    stopped = _Recording()
+    module.train_resumably(stopped, checkpoint, 7, args, stopped.step, warmup_share=3)
+    args.siblings, args.max_steps = 0, None
+    resumed = _Recording()
+    assert module.train_resumably(resumed, checkpoint, 7, args, resumed.step,
+                                  warmup_share=3)["step"] == 6
+    args.lr = 0.5
+    with pytest.raises(SystemExit, match=r"other settings \(lr 1\.0\)"):
+        module.train_resumably(_Recording(), checkpoint, 7, args, _Recording().step,
+                               warmup_share=3)
+
+
 def test_pooled_auc_matches_scikit_learn() -> None:
     """bench/train_query_adapter.py's pooled AUC (one cut for every question) is the
     ROC AUC of the reference implementation, ties included."""
