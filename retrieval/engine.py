@@ -340,17 +340,17 @@ def _repeats(a: Candidate, b: Candidate, fold_above: float) -> bool:
     articles, nearly: the share of their terms they have in common above
     ``fold_above`` (copies of one story differ by a word or a clause; inside one
     article a restatement is kept, since it may carry the detail that was asked)."""
-    ta, tb = fold(a.text), fold(b.text)
+    (ta, terms_a), (tb, terms_b) = _shape(a.text), _shape(b.text)
     if ta in tb or tb in ta:
         return True
     if a.article.id == b.article.id:
         return False
-    terms_a, terms_b = _term_set(a.text), _term_set(b.text)
     union = terms_a | terms_b
     return bool(union) and len(terms_a & terms_b) / len(union) > fold_above
 
 
 @lru_cache(maxsize=4096)
-def _term_set(text: str) -> frozenset[str]:
-    # the same candidates meet every pick, and again in the next question on their topic
-    return frozenset(terms(text))
+def _shape(text: str) -> tuple[str, frozenset[str]]:
+    """A sentence folded, and its terms: the same candidates meet every pick, and again
+    in the next question on their topic."""
+    return fold(text), frozenset(terms(text))

@@ -3,6 +3,7 @@ trains, but the command must keep working against the code it imports)."""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -88,8 +89,6 @@ class _Recording:
 
 def test_an_interrupted_training_resumes_with_the_batches_it_would_have_had(
         tmp_path: Path) -> None:
-    import argparse
-
     module = _module()  # no ../shared data needed: the loop alone
     args = argparse.Namespace(epochs=2, batch=3, seed=5, lr=1.0, every=2, max_steps=None)
     whole = _Recording()
@@ -115,17 +114,22 @@ def test_an_interrupted_training_resumes_with_the_batches_it_would_have_had(
     assert resumed.seen == whole.seen
 
 
-def test_a_checkpoint_made_with_other_settings_is_not_resumed(tmp_path: Path) -> None:
-    """Going on from another learning rate's checkpoint would label its weights with
-    settings they were not trained with; where files go and when to stop do not count."""
-    import argparse
-
+def _stopped_run(tmp_path: Path) -> tuple[ModuleType, argparse.Namespace, Path, _Recording]:
+    """A run stopped after 2 of its 6 steps: the module, its settings, its checkpoint and
+    the trainer that made it."""
     module = _module()
     args = argparse.Namespace(epochs=2, batch=3, seed=5, lr=1.0, every=2, max_steps=2,
                               work=tmp_path)
     checkpoint = tmp_path / "stopped.pt"
     stopped = _Recording()
     module.train_resumably(stopped, checkpoint, 7, args, stopped.step, warmup_share=3)
+    return module, args, checkpoint, stopped
+
+
+def test_a_checkpoint_made_with_other_settings_is_not_resumed(tmp_path: Path) -> None:
+    """Going on from another learning rate's checkpoint would label its weights with
+    settings they were not trained with; where files go and when to stop do not count."""
+    module, args, checkpoint, stopped = _stopped_run(tmp_path)
     args.lr = 0.5
     refused = _Recording()
     with pytest.raises(SystemExit, match=r"other settings \(lr 1\.0\)"):
@@ -140,22 +144,15 @@ def test_a_checkpoint_made_with_other_settings_is_not_resumed(tmp_path: Path) ->
 def test_a_checkpoint_from_before_an_option_existed_is_resumed(tmp_path: Path) -> None:
     """An option added to the script later (``--siblings``) is not held against a
     checkpoint that never recorded it; one it does record still is."""
-    import argparse
-
-    module = _module()
-    args = argparse.Namespace(epochs=2, batch=3, seed=5, lr=1.0, every=2, max_steps=2,
-                              work=tmp_path)
-    checkpoint = tmp_path / "older.pt"
-    stopped = _Recording()
-    module.train_resumably(stopped, checkpoint, 7, args, stopped.step, warmup_share=3)
+    module, args, checkpoint, _ = _stopped_run(tmp_path)
     args.siblings, args.max_steps = 0, None
     resumed = _Recording()
     assert module.train_resumably(resumed, checkpoint, 7, args, resumed.step,
                                   warmup_share=3)["step"] == 6
     args.lr = 0.5
+    refused = _Recording()
     with pytest.raises(SystemExit, match=r"other settings \(lr 1\.0\)"):
-        module.train_resumably(_Recording(), checkpoint, 7, args, _Recording().step,
-                               warmup_share=3)
+        module.train_resumably(refused, checkpoint, 7, args, refused.step, warmup_share=3)
 
 
 def test_pooled_auc_matches_scikit_learn() -> None:
