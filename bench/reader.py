@@ -3,12 +3,13 @@ them, in one run.
 
 Usage: python bench/reader.py [--sets dev,own,xquad-ar,xquad-en] [--reader SPEC]
                               [--query-adapter SPEC] [--candidates K ...]
-                              [--weight W ...] [--out NAME]
+                              [--weight W ...] [--without-windows] [--out NAME]
 
 For each setting (the first stage alone; then with the query adapter, when
 ``--query-adapter`` names one; then the reader with each ``--candidates`` K, over the
-adapted questions when there is an adapter), on the default model and the same
-evaluation indexes as `isnad eval`:
+adapted questions when there is an adapter; with ``--without-windows`` each first
+stage is measured with long sentences scored by their own vector alone first), on the
+default model and the same evaluation indexes as `isnad eval`:
 - ``dev``: the development set (bench/data/calibration.jsonl), for choosing settings;
 - ``own``: the test set (tests/data/qa.jsonl): read once per adopted change;
 - ``xquad-ar`` / ``xquad-en``: only the questions of the **held-out half** of XQuAD
@@ -51,14 +52,21 @@ def held_out_ids() -> set[str]:
             for qa in p["qas"]}
 
 
-def engines(encoder, adapted, reader, home, candidates: list[int], weights: list[float]):
+def engines(encoder, adapted, reader, home, candidates: list[int], weights: list[float],
+            without_windows: bool = False):
     from isnad.retrieval.engine import Engine
     from isnad.retrieval.local import LocalIndex
 
-    yield "none", Engine(LocalIndex(home), encoder)
+    first_stage = [("none", encoder)]
     if adapted is not None:
-        yield f"+{adapted.query_adapter}", Engine(LocalIndex(home), adapted)
+        first_stage.append((f"+{adapted.query_adapter}", adapted))
         encoder = adapted
+    for label, which in first_stage:
+        engine = Engine(LocalIndex(home), which)
+        if without_windows:
+            yield f"{label} no-windows", Engine(LocalIndex(home), which, settings=replace(
+                engine.settings, windows=False))
+        yield label, engine
     if reader is None:
         return
     base = Engine(LocalIndex(home), encoder, reader=reader)
@@ -90,6 +98,9 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, action="append")
     parser.add_argument("--weight", type=float, action="append",
                         help="reader_weight values to try (default 1.0: the reader alone)")
+    parser.add_argument("--without-windows", action="store_true",
+                        help="also measure each first stage with long sentences scored by "
+                             "their own vector alone (retrieval/windows.py off)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -121,7 +132,8 @@ def main() -> None:
         home = eval_home(settings, articles, encoder.name)
         if not home.exists():
             build_index(home, articles, encoder)
-        for label, engine in engines(encoder, adapted, reader, home, candidates, weights):
+        for label, engine in engines(encoder, adapted, reader, home, candidates, weights,
+                                     args.without_windows):
             started = time.perf_counter()
             rows = [ask_one(engine, q, 3) for q in questions]
             report = figures(rows, 3)
@@ -141,7 +153,8 @@ def main() -> None:
     if not home.exists():
         build_index(home, articles, encoder)
     asked = [q.question for q in dev]
-    for label, engine in engines(encoder, adapted, reader, home, candidates, weights):
+    for label, engine in engines(encoder, adapted, reader, home, candidates, weights,
+                                     args.without_windows):
         quotes = engine.answer_and_rank(FLAGSHIP, top=10, abstain=False)[0].quotes
         rank = next((i for i, q in enumerate(quotes, 1)
                      if any(d in q.text for d in DESTINATIONS)), None)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -62,6 +63,7 @@ class EmbeddingCache:
     def __init__(self, path: Path, dim: int, notes: list[str] | None = None) -> None:
         private_dir(path.parent, tighten=True)
         self.path, self.dim = path, dim
+        self._lock = threading.Lock()
         try:
             self._db = self._open(path)
         except OSError as exc:  # e.g. a folder where the file should be
@@ -80,6 +82,20 @@ class EmbeddingCache:
                 self._db = self._open(path)
             except sqlite3.Error as again:
                 raise _damaged(path, again) from again
+
+    @classmethod
+    def reader(cls, path: Path, dim: int) -> EmbeddingCache:
+        """The cache at ``path`` for reading alone, as an index reader uses it: never
+        created, changed or moved aside (CacheDamaged when it cannot be opened)."""
+        cache = cls.__new__(cls)
+        cache.path, cache.dim, cache._lock = path, dim, threading.Lock()
+        try:
+            cache._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                        check_same_thread=False, timeout=60)
+            cache._db.execute("SELECT hash FROM vectors LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise _damaged(path, exc) from exc
+        return cache
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -101,14 +117,15 @@ class EmbeddingCache:
     def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         try:
-            for start in range(0, len(hashes), 500):
-                chunk = list(hashes[start:start + 500])
-                marks = ",".join("?" * len(chunk))
-                for key, blob in self._db.execute(
-                        f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", chunk):
-                    vector = np.frombuffer(blob, dtype=np.float32)
-                    if len(vector) == self.dim:  # a vector of another length is no use
-                        found[key] = vector
+            with self._lock:  # one connection, shared by a reader's threads
+                for start in range(0, len(hashes), 500):
+                    chunk = list(hashes[start:start + 500])
+                    marks = ",".join("?" * len(chunk))
+                    for key, blob in self._db.execute(
+                            f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", chunk):
+                        vector = np.frombuffer(blob, dtype=np.float32)
+                        if len(vector) == self.dim:  # a vector of another length is no use
+                            found[key] = vector
         except sqlite3.DatabaseError as exc:
             raise _damaged(self.path, exc) from exc
         return found

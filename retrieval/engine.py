@@ -1,7 +1,8 @@
 """Question in, quotes out.
 
     question → (dense vector, Arabic terms) → FAISS + BM25 candidates → RRF
-             → sentences of the best passages → scored quotes → diverse top N
+             → sentences of the best passages → scored quotes (a long sentence by
+               its closest words too, windows.py) → diverse top N
 
              → reader (question and sentence read together) → diverse top N
 
@@ -32,6 +33,7 @@ from .question import Question, prepare_question
 from .reader import Reader
 from .storage import PassageRow, SentenceRow, StoredIndex, open_storage
 from .view import IndexView
+from .windows import WindowScorer
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class EngineSettings:
     same_article_penalty: float = 0.04
     same_source_penalty: float = 0.02
     keep_within: float = 0.12  # later quotes must score within this of the best one
+    # A long sentence's similarity is also read from its closest words (windows.py).
+    windows: bool = True
     # Two sentences sharing more than this share of their terms (Jaccard) are one report
     # told twice: on the news development set every pair above 0.6 is one outlet's
     # copy of another's wire story, and pairs near 0.5 already differ in what they say.
@@ -109,6 +113,7 @@ class Engine(IndexView):
                                    reader_abstain_below=fitted.get("abstain_below"))
         self.settings = settings
         self.max_question_chars = max_question_chars
+        self.windows = WindowScorer(index, encoder) if settings.windows else None
 
     @classmethod
     def open(cls, home: IndexHome, encoder: Encoder, reader: Reader | None = None,
@@ -262,7 +267,7 @@ class Engine(IndexView):
         ordered = list(sentences.values())
         dense = index.sentence_vectors(ordered) @ query.vector
         query_terms = set(query.terms)
-        candidates = []
+        found: list[tuple[SentenceRow, float, Article, str]] = []
         # Each article read once per question (a live index does not keep them: see
         # view.py), so all its candidates are cut from the same text.
         read: dict[str, Article | None] = {}
@@ -270,14 +275,19 @@ class Engine(IndexView):
             if sentence.article_id not in read:
                 read[sentence.article_id] = self.article(sentence.article_id)
             article = read[sentence.article_id]
-            if article is None:  # removed since this reader opened the index
-                continue
-            text = article.text[sentence.start:sentence.end]
+            if article is not None:  # else removed since this reader opened the index
+                found.append((sentence, float(d), article,
+                              article.text[sentence.start:sentence.end]))
+        closest = (self.windows.closest(query.vector, [text for *_, text in found])
+                   if self.windows is not None else [None] * len(found))
+        candidates = []
+        for (sentence, d, article, text), window in zip(found, closest, strict=True):
             coverage = (len(query_terms & set(terms(text))) / len(query_terms)
                         if query_terms else 0.0)
-            score = (float(d) + s.passage_weight * best_passage.get(sentence.sid, float(d))
+            similarity = d if window is None else max(d, window)
+            score = (similarity + s.passage_weight * best_passage.get(sentence.sid, d)
                      + s.term_weight * coverage)
-            candidates.append(Candidate(sentence, score, float(d), article))
+            candidates.append(Candidate(sentence, score, d, article))
         candidates.sort(key=lambda c: -c.score)
         return candidates
 

@@ -29,6 +29,7 @@ from .dedup import SignatureSet, minhash
 from .embedding import VectorCache, embed_texts, text_hash
 from .reports import Duplicate, UpdateReport
 from .storage import PassageRow, SentenceRow
+from .windows import window_texts
 
 #: Articles split and embedded together: bounds memory while streaming a big batch.
 BATCH_ARTICLES = 64
@@ -188,13 +189,16 @@ class WritePlan:
                                                base_sid + passage.last, segment))
                 passage_texts.append(article.text[passage.start:passage.end])
                 self.next_pid += 1
-        texts = passage_texts + sentence_texts
+        # Long sentences' windows are embedded with them, into the cache alone: the
+        # engine scores them from there (windows.py); no row of the index holds them.
+        texts = passage_texts + sentence_texts + window_texts(sentence_texts)
         # The article bar moves once the batch is embedded; meanwhile a bar of its own
         # counts the texts (a first build is one batch of a few articles, minutes long).
         vectors = embed_texts(texts, self.encoder, self.cache, self.report,
                               progress=bar is not None and not bar.disable)
         if bar is not None:
             bar.update(len(batch))
-        passage_vectors, sentence_vectors = np.split(vectors, [len(passage_texts)])
+        passage_vectors, sentence_vectors, _ = np.split(
+            vectors, [len(passage_texts), len(passage_texts) + len(sentence_texts)])
         self.target.add_batch(Batch(batch, passage_rows, passage_texts, passage_vectors,
                                     sentence_rows, sentence_vectors, self.now))

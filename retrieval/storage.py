@@ -126,6 +126,14 @@ class StoredIndex(ABC):
     @abstractmethod
     def sentence_vectors(self, rows: Sequence[SentenceRow]) -> np.ndarray: ...
 
+    def cached_vectors(self, encoder: Encoder, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors the writers' embedding cache holds for ``hashes`` (text hashes,
+        ``embedding.text_hash``) for this version's model: how the engine gets the
+        sentence windows' vectors the writer embedded (windows.py). A hash it lacks is
+        left out, as is everything when the cache cannot be read: it only saves
+        embedding."""
+        return {}
+
     # -- articles and figures ------------------------------------------------------
     @abstractmethod
     def articles(self, with_text: bool = False) -> list[Article]:

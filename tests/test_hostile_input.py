@@ -21,6 +21,7 @@ from isnad.corpus import Article, split_article
 from isnad.home import IndexHome
 from isnad.retrieval.embedding import EmbeddingCache, text_hash
 from isnad.retrieval.local import LocalIndex, update_index
+from isnad.retrieval.windows import window_texts
 
 CONTROLS = "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]))
 
@@ -314,7 +315,9 @@ def test_a_garbage_embedding_cache_is_moved_aside_with_a_warning(writable_home, 
     batch.write_text(json.dumps(WIRE) + "\n")
     result = run(["index", "add", str(batch)], env, timeout=300)
     assert result.returncode == 0, result.stderr
-    [aside] = writable_home.cache_dir.glob(f"{cache.name}.damaged-*")
+    # (its -wal and -shm files, where a reader left them, go aside with it)
+    [aside] = [p for p in writable_home.cache_dir.glob(f"{cache.name}.damaged-*")
+               if not p.name.endswith(("-wal", "-shm"))]
     assert result.stderr.splitlines() == [
         f"isnad: warning: the embedding cache {cache} was not a database (file is not a "
         f"database): moved aside to {aside} and started empty (it only saves embedding "
@@ -413,7 +416,7 @@ def test_invalid_utf8_on_stdin_is_replaced_and_the_output_is_utf8(cli_env, local
 # -- 9. verify is linear in the size of an article -----------------------------------------
 
 def cache_vectors_for(home: IndexHome, encoder, articles: list[Article]) -> None:
-    """Put a vector for every passage and sentence of ``articles`` into the embedding
+    """Put a vector for every passage, sentence and window of ``articles`` into the embedding
     cache, so that indexing them embeds nothing (random unit vectors: this is about
     the catalog's size, not search quality)."""
     texts = []
@@ -421,6 +424,7 @@ def cache_vectors_for(home: IndexHome, encoder, articles: list[Article]) -> None
         sentences, passages = split_article(article)
         texts += [article.text[p.start:p.end] for p in passages]
         texts += [article.text[s.start:s.end] for s in sentences]
+        texts += window_texts([article.text[s.start:s.end] for s in sentences])
     rng = np.random.default_rng(16)
     vectors = rng.standard_normal((len(texts), encoder.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

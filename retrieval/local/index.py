@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 
 import numpy as np
 
 from ...corpus.model import Article
+from ...embeddings.base import Encoder
 from ...home import IndexHome
 from ...prompts.messages import cli_t
-from ..errors import IndexDamaged, IndexProblem
+from ..embedding import EmbeddingCache
+from ..errors import CacheDamaged, IndexDamaged, IndexProblem
 from ..storage import Hits, IndexStats, PassageRow, SentenceRow, StoredIndex
 from .catalog import Catalog
 from .generations import current_generation, open_catalog
 from .lexical import lucene_idf
 from .segments import Segment
+
+log = logging.getLogger(__name__)
 
 
 def _live(hits: Hits, dead: set[int]) -> Hits:
@@ -44,6 +50,9 @@ class LocalIndex(StoredIndex):
                     raise
         self.version = self.generation.name
         self._by_name = {seg.name: seg for seg in self.segments}
+        self._cache: EmbeddingCache | None = None
+        self._cache_lock = threading.Lock()
+        self._cache_failed = False
 
     def _open(self) -> None:
         self.catalog: Catalog = open_catalog(self.generation)
@@ -104,6 +113,28 @@ class LocalIndex(StoredIndex):
     def sentence_vectors(self, rows: Sequence[SentenceRow]) -> np.ndarray:
         return np.vstack([self._by_name[r.segment].sentences.vectors([r.sid]) for r in rows])
 
+    def cached_vectors(self, encoder: Encoder, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        # Read-only: a reader never writes the cache, and a missing or unreadable one
+        # only means the engine embeds what it needs itself (logged once).
+        with self._cache_lock:
+            if self._cache is None and not self._cache_failed:
+                path = EmbeddingCache.path_for(self.home.cache_dir, encoder.fingerprint())
+                try:
+                    self._cache = EmbeddingCache.reader(path, encoder.dim)
+                except CacheDamaged as exc:
+                    self._cache_failed = True
+                    log.info("%s", exc)
+            cache = self._cache
+        if cache is None:
+            return {}
+        try:
+            return cache.get_many(hashes)
+        except CacheDamaged as exc:
+            log.warning("%s; sentence windows are embedded when asked for", exc)
+            with self._cache_lock:
+                self._cache, self._cache_failed = None, True
+            return {}
+
     def articles(self, with_text: bool = False) -> list[Article]:
         return self.catalog.articles(with_text=with_text)
 
@@ -131,4 +162,8 @@ class LocalIndex(StoredIndex):
 
     def close(self) -> None:
         self.catalog.close()
+        with self._cache_lock:
+            if self._cache is not None:
+                self._cache.close()
+                self._cache = None
 

@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 
 from ...corpus.model import Article
+from ...embeddings.base import Encoder
 from ...prompts.messages import cli_t
 from ..errors import IndexMissing
 from ..storage import Hits, IndexStats, PassageRow, SentenceRow, StoredIndex
+from .cache import model_key
 from .session import Session
 
 #: bm25s's defaults (method "lucene"), which the local backend uses.
@@ -150,6 +152,15 @@ class PostgresIndex(StoredIndex):
 
     def sentence_vectors(self, rows: Sequence[SentenceRow]) -> np.ndarray:
         return self._vectors("index_sentences", "sid", [r.sid for r in rows])
+
+    def cached_vectors(self, encoder: Encoder, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        # The writers' shared cache table (cache.py), read like any other table, so a
+        # replica serves it too.
+        rows = self._select("SELECT hash, vector FROM embedding_cache "
+                            "WHERE model = %s AND hash = ANY(%s)",
+                            model_key(encoder), list(hashes))
+        found = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in rows}
+        return {key: v for key, v in found.items() if len(v) == encoder.dim}
 
     def articles(self, with_text: bool = False) -> list[Article]:
         text = "text" if with_text else "''"
