@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -79,19 +78,9 @@ def paragraphs() -> dict:
     return out
 
 
-def latency(engine, questions: list[str]) -> dict[str, float]:
-    engine.ask("warm up")
-    times = []
-    for q in questions:
-        started = time.perf_counter()
-        engine.ask(q)
-        times.append(1000 * (time.perf_counter() - started))
-    times.sort()
-    return {"median_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1)}
-
-
 def build() -> dict:
+    from reader import latency
+
     from isnad.app import load_encoder, read_corpus
     from isnad.corpus import bundled_corpus_dir
     from isnad.home import IndexHome
