@@ -9,10 +9,11 @@ Usage: python bench/windows.py [--parts paragraphs,build] [--out NAME]
   first by its own cosine and by the higher of its own and its best window's, with
   the model alone and with the query adapter: accuracy@1 (development data).
 - ``build``: the bundled articles indexed from an empty embedding cache with and
-  without windows (texts embedded, seconds), then ``ask`` latency after load on that
-  index, median and p95 over the development questions: windows off, windows on
-  (their vectors in the cache, as the writer leaves them), and windows on with the
-  cache gone (each window embedded when first met, then kept in memory).
+  without windows (``ISNAD_WINDOWS``: texts embedded, seconds, the embedding cache's
+  size on disk), then ``ask`` latency after load, median and p95 over the development
+  questions: windows off (the index built without them), windows on (their vectors in
+  the cache, as the writer leaves them), and windows on with the cache gone (each
+  window embedded when first met, then kept in memory).
 Writes bench/results/windows[-NAME].json. The own and news development sets are
 measured through bench/reader.py and bench/news_dev.py.
 """
@@ -25,9 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
-from unittest import mock
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -84,9 +83,9 @@ def build() -> dict:
     from isnad.app import load_encoder, read_corpus
     from isnad.corpus import bundled_corpus_dir
     from isnad.home import IndexHome
-    from isnad.retrieval import planning
+    from isnad.retrieval import open_storage
     from isnad.retrieval.engine import Engine
-    from isnad.retrieval.local import LocalIndex, build_index
+    from isnad.retrieval.local import LocalIndex
     from isnad.settings import Settings
 
     encoder = load_encoder(Settings(model="embeddinggemma", reader="none"))
@@ -96,22 +95,23 @@ def build() -> dict:
     out: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
         homes = {}
-        for label in ("without_windows", "with_windows"):
+        for label, windows in (("without_windows", False), ("with_windows", True)):
             home = IndexHome(Path(folder) / label)
             started = time.perf_counter()
-            if label == "without_windows":
-                with mock.patch.object(planning, "window_texts", lambda sentences: []):
-                    report = build_index(home, articles, encoder, progress=False)
-            else:
-                report = build_index(home, articles, encoder, progress=False)
+            report = open_storage(home).update(encoder, add=articles, fresh=True,
+                                               progress=False, windows=windows)
+            seconds = time.perf_counter() - started
+            cache_bytes = sum(p.stat().st_size for p in home.cache_dir.glob("embeddings-*"))
             out[f"build_{label}"] = {"texts_embedded": report.embedded,
-                                     "seconds": round(time.perf_counter() - started, 1)}
+                                     "seconds": round(seconds, 1),
+                                     "embedding_cache_bytes": cache_bytes}
             homes[label] = home
             print(label, out[f"build_{label}"], file=sys.stderr)
+        # ISNAD_WINDOWS=off as a user runs it: built without runs, asked without them.
+        off = Engine(LocalIndex(homes["without_windows"]), encoder, windows=False)
+        out["ask_windows_off"] = latency(off, questions)
         home = homes["with_windows"]
         on = Engine(LocalIndex(home), encoder)
-        off = Engine(LocalIndex(home), encoder, settings=replace(on.settings, windows=False))
-        out["ask_windows_off"] = latency(off, questions)
         out["ask_windows_on"] = latency(on, questions)
         for path in home.cache_dir.glob("embeddings-*"):
             path.unlink()

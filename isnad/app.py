@@ -96,7 +96,7 @@ def add(settings: Settings, encoder: Encoder, read: ReadResult,
     """Add the new and changed articles of ``read``; the report's problems are every
     input not indexed, the unreadable files first."""
     report = storage(settings).update(encoder, add=read.articles, progress=progress,
-                                      total=len(read.articles))
+                                      total=len(read.articles), windows=settings.windows)
     report.problems[:0] = read.problems
     return report
 
@@ -105,7 +105,8 @@ def build(settings: Settings, encoder: Encoder, read: ReadResult,
           progress: bool = True) -> UpdateReport:
     """A fresh index of ``read``'s articles alone, made current."""
     report = storage(settings).update(encoder, add=read.articles, fresh=True,
-                                      progress=progress, total=len(read.articles))
+                                      progress=progress, total=len(read.articles),
+                                      windows=settings.windows)
     report.problems[:0] = read.problems
     return report
 
@@ -120,7 +121,7 @@ def rebuild(settings: Settings, encoder: Encoder, articles: Sequence[Article],
     """``articles`` (the stored ones) indexed again from scratch, e.g. with another
     model."""
     return storage(settings).update(encoder, add=articles, fresh=True, progress=progress,
-                                    total=len(articles))
+                                    total=len(articles), windows=settings.windows)
 
 
 def remove(settings: Settings, encoder: Encoder, article_ids: Sequence[str]) -> UpdateReport:
@@ -182,7 +183,7 @@ def engine_over(settings: Settings, encoder: Encoder, reader: Reader | None = No
     """An engine over the current index version, with an encoder (and reader) already
     loaded (the bot reuses its own when it follows a new version)."""
     return Engine(storage(settings, replica=True).open(), encoder, reader=reader,
-                  max_question_chars=settings.max_question_chars)
+                  max_question_chars=settings.max_question_chars, windows=settings.windows)
 
 
 def read_index(settings: Settings) -> IndexView:

@@ -61,8 +61,8 @@ def settings_help(*fields: str, bot: bool = False) -> str:
     return "\n\n".join(lines)
 
 
-ENGINE = ("home", "model", "query_adapter", "reader", "top", "max_question_chars", "corpus",
-          "max_article_bytes")
+ENGINE = ("home", "model", "query_adapter", "reader", "windows", "top", "max_question_chars",
+          "corpus", "max_article_bytes")
 HELP = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(help="Isnad: ask Arabic news, get verbatim, attributed quotes.",
@@ -221,7 +221,7 @@ def _read_or_fail(sources: list[Path], settings: Settings) -> ReadResult:
     return result
 
 
-@index_app.command("build", epilog=settings_help("home", "model", "corpus",
+@index_app.command("build", epilog=settings_help("home", "model", "windows", "corpus",
                                                 "max_article_bytes"))
 def index_build(
     paths: Annotated[list[Path] | None, typer.Argument(
@@ -239,7 +239,8 @@ def index_build(
         raise typer.Exit(1)
 
 
-@index_app.command("add", epilog=settings_help("home", "model", "max_article_bytes"))
+@index_app.command("add", epilog=settings_help("home", "model", "windows",
+                                              "max_article_bytes"))
 def index_add(
     paths: Annotated[list[Path], typer.Argument(
         help="Files, folders, .jsonl or HTML pages to add.")],
@@ -271,7 +272,7 @@ def index_remove(
         raise typer.Exit(1)
 
 
-@index_app.command("rebuild", epilog=settings_help("home", "model"))
+@index_app.command("rebuild", epilog=settings_help("home", "model", "windows"))
 def index_rebuild() -> None:
     """Index the stored articles again from scratch, e.g. after changing ISNAD_MODEL
     (vectors already in the cache for that model are reused)."""
@@ -340,7 +341,8 @@ def index_recover() -> None:
                      previous=recovery.previous or "missing"))
 
 
-@index_app.command("watch", epilog=settings_help("home", "model", "max_article_bytes"))
+@index_app.command("watch", epilog=settings_help("home", "model", "windows",
+                                                "max_article_bytes"))
 def index_watch(
     folder: Annotated[Path, typer.Argument(help="Folder to watch for new or changed files.")],
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between scans.")] = 2.0,
@@ -367,7 +369,7 @@ def _open_index() -> IndexView:
 
 
 # What the articles commands read when they build the index on first use.
-FIRST_USE = ("home", "model", "corpus", "max_article_bytes")
+FIRST_USE = ("home", "model", "windows", "corpus", "max_article_bytes")
 
 
 @articles_app.command("list", epilog=settings_help(*FIRST_USE))
@@ -424,7 +426,7 @@ eval_app = typer.Typer(cls=_EvalGroup, no_args_is_help=True,
 app.add_typer(eval_app, name="eval")
 
 
-@eval_app.command("run", epilog=settings_help("home", "model", "reader"),
+@eval_app.command("run", epilog=settings_help("home", "model", "reader", "windows"),
                   short_help="Evaluate on a QA set (`isnad eval FILE` for short).")
 def evaluate(
     file: Annotated[Path, typer.Argument(help="QA set: Isnad JSONL or SQuAD/XQuAD JSON.")],

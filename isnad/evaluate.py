@@ -151,11 +151,12 @@ def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: 
     if not storage.exists():
         print(f"indexing the {len(articles)} articles of this set with {encoder.name} "
               "(once; later runs reuse the index)", file=sys.stderr)
-        built = storage.update(encoder, add=articles, fresh=True, total=len(articles))
+        built = storage.update(encoder, add=articles, fresh=True, total=len(articles),
+                               windows=settings.windows)
         index_seconds = round(built.seconds, 1)
         print(f"indexed {built.articles} articles in {built.seconds:.1f} s", file=sys.stderr)
     engine = Engine(storage.open(), encoder, reader=wiring.load_reader(settings, encoder),
-                    max_question_chars=settings.max_question_chars)
+                    max_question_chars=settings.max_question_chars, windows=settings.windows)
     asking = time.perf_counter()
     rows = [ask_one(engine, q, top)
             for q in tqdm(questions, desc="asking", unit="q", file=sys.stderr, disable=None)]
@@ -165,6 +166,7 @@ def evaluate_set(settings: Settings, file: Path, parallel: Path | None, corpus: 
         **run_info(encoder.name),
         "reader": reader_name(engine),
         "query_adapter": encoder.query_adapter,
+        "windows": engine.settings.windows,
         "dataset": {"file": str(file), "questions_file": str(parallel) if parallel else None,
                     "corpus": [str(p) for p in corpus], "articles": len(articles),
                     "limit": limit},

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         description="query-side adapter that questions (never documents) go through: auto "
                     "(Isnad's own with embeddinggemma, none otherwise), none, "
                     "isnad-gemma-query, or a folder made by bench/train_query_adapter.py")
+    windows: bool = Field(
+        default=True,
+        description="score long sentences by their closest 12 words too: on (default) or "
+                    "off; off makes indexing embed about five times fewer texts and asks "
+                    "with each sentence's own vector (the same setting for indexing and "
+                    "asking)")
     top: int = Field(default=3, ge=1, le=20, description="quotes per answer (default 3)")
     max_question_chars: int = Field(default=1000, ge=10,
                                     description="longer questions are refused (default 1000)")

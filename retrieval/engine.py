@@ -100,7 +100,9 @@ class Engine(IndexView):
 
     def __init__(self, index: StoredIndex, encoder: Encoder,
                  settings: EngineSettings | None = None, max_question_chars: int = 1000,
-                 reader: Reader | None = None) -> None:
+                 reader: Reader | None = None, windows: bool = True) -> None:
+        """``settings`` default to the fitted thresholds of ``encoder`` (and ``reader``);
+        ``windows=False`` scores sentences by their own vectors alone (ISNAD_WINDOWS)."""
         index.check_model(encoder)
         super().__init__(index)
         self.encoder, self.reader = encoder, reader
@@ -111,7 +113,7 @@ class Engine(IndexView):
                 fitted = load_calibration(f"{encoder.calibration_name}+{reader.name}")
                 settings = replace(settings,
                                    reader_abstain_below=fitted.get("abstain_below"))
-        self.settings = settings
+        self.settings = settings = replace(settings, windows=settings.windows and windows)
         self.max_question_chars = max_question_chars
         self.windows = WindowScorer(index, encoder) if settings.windows else None
 

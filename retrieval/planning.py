@@ -91,8 +91,10 @@ class WritePlan:
     never reused, even after a merge drops the rows that had them."""
 
     def __init__(self, encoder: Encoder, target: WriteTarget, cache: VectorCache,
-                 report: UpdateReport, next_pid: int, next_sid: int) -> None:
+                 report: UpdateReport, next_pid: int, next_sid: int,
+                 windows: bool = True) -> None:
         self.encoder, self.target, self.cache, self.report = encoder, target, cache, report
+        self.windows = windows
         self.now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.next_pid, self.next_sid = next_pid, next_sid
         self.hashes = target.content_hashes()
@@ -191,7 +193,8 @@ class WritePlan:
                 self.next_pid += 1
         # Long sentences' windows are embedded with them, into the cache alone: the
         # engine scores them from there (windows.py); no row of the index holds them.
-        texts = passage_texts + sentence_texts + window_texts(sentence_texts)
+        runs = window_texts(sentence_texts) if self.windows else []
+        texts = passage_texts + sentence_texts + runs
         # The article bar moves once the batch is embedded; meanwhile a bar of its own
         # counts the texts (a first build is one batch of a few articles, minutes long).
         vectors = embed_texts(texts, self.encoder, self.cache, self.report,

@@ -190,9 +190,11 @@ class Storage(ABC):
     @abstractmethod
     def update(self, encoder: Encoder, add: Iterable[Article] = (),
                remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
-               total: int | None = None) -> UpdateReport:
+               total: int | None = None, windows: bool = True) -> UpdateReport:
         """Remove ``remove`` (ids), then add or replace ``add``, as one new version;
-        ``fresh`` starts from an empty index. Nothing is written when nothing changes."""
+        ``fresh`` starts from an empty index. Nothing is written when nothing changes.
+        ``windows``: also embed long sentences' runs into the embedding cache
+        (windows.py; ISNAD_WINDOWS)."""
 
     @abstractmethod
     def stored_articles(self) -> list[Article]:

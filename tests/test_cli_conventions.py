@@ -19,21 +19,24 @@ from isnad.bot.config import BotSettings
 from isnad.cli import app
 from isnad.settings import Settings, env_name
 
-ENGINE = ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_READER", "ISNAD_TOP", "ISNAD_MAX_QUESTION_CHARS",
-          "ISNAD_CORPUS", "ISNAD_MAX_ARTICLE_BYTES"]
+ENGINE = ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_READER", "ISNAD_WINDOWS", "ISNAD_TOP",
+          "ISNAD_MAX_QUESTION_CHARS", "ISNAD_CORPUS", "ISNAD_MAX_ARTICLE_BYTES"]
+FIRST_USE = ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_WINDOWS", "ISNAD_CORPUS",
+             "ISNAD_MAX_ARTICLE_BYTES"]
 AFFECTS = {
     ("ask",): ENGINE,
     ("chat",): ENGINE,
-    ("index", "build"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_CORPUS", "ISNAD_MAX_ARTICLE_BYTES"],
-    ("index", "add"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_MAX_ARTICLE_BYTES"],
+    ("index", "build"): FIRST_USE,
+    ("index", "add"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_WINDOWS", "ISNAD_MAX_ARTICLE_BYTES"],
     ("index", "remove"): ["ISNAD_HOME", "ISNAD_MODEL"],
-    ("index", "rebuild"): ["ISNAD_HOME", "ISNAD_MODEL"],
+    ("index", "rebuild"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_WINDOWS"],
     ("index", "status"): ["ISNAD_HOME"],
     ("index", "verify"): ["ISNAD_HOME", "ISNAD_MODEL"],
-    ("index", "watch"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_MAX_ARTICLE_BYTES"],
+    ("index", "watch"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_WINDOWS", "ISNAD_MAX_ARTICLE_BYTES"],
     ("index", "recover"): ["ISNAD_HOME"],
-    ("articles", "list"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_CORPUS", "ISNAD_MAX_ARTICLE_BYTES"],
-    ("articles", "show"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_CORPUS", "ISNAD_MAX_ARTICLE_BYTES"],
+    ("articles", "list"): FIRST_USE,
+    ("articles", "show"): FIRST_USE,
+    ("eval", "run"): ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_READER", "ISNAD_WINDOWS"],
     ("models",): ["ISNAD_HOME", "ISNAD_MODEL"],
     ("bot",): [*ENGINE, "TELEGRAM_BOT_TOKEN", "ISNAD_TELEGRAM_BASE_URL", "ISNAD_ADMIN_IDS",
                *(f"ISNAD_BOT_{name.upper()}" for name in BotSettings.model_fields)],

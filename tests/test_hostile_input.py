@@ -483,6 +483,7 @@ def test_isnad_home_is_owner_only_whatever_the_umask(cli_env, tmp_path):
 
 @pytest.mark.parametrize(("variable", "value"), [("ISNAD_TOP", "abc"), ("ISNAD_TOP", "0"),
                                                  ("ISNAD_MAX_ARTICLE_BYTES", "lots"),
+                                                 ("ISNAD_WINDOWS", "sometimes"),
                                                  ("ISNAD_ADMIN_IDS", "me")])
 def test_a_bad_setting_is_one_line_naming_it_and_exit_2(cli_env, variable, value):
     result = run(["ask", "Where is Yarmouk?"], {**cli_env, variable: value})

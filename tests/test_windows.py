@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isnad.corpus import Article
+from isnad import app
+from isnad.corpus import Article, ReadResult
 from isnad.embeddings import Encoder
 from isnad.home import IndexHome
 from isnad.retrieval import Storage
@@ -24,6 +25,7 @@ from isnad.retrieval.windows import (
     sentence_windows,
     window_texts,
 )
+from isnad.settings import Settings
 
 QUESTIONS = ["Where was ISIS to be evacuated to?", "ماذا حدث في مخيم اليرموك؟",
              "كم عدد الحافلات؟"]
@@ -137,3 +139,49 @@ def test_a_quote_scores_by_its_closest_window_as_the_encoder_reads_it(tmp_path: 
     on.close()
     off.close()
 
+
+
+LONG_NEWS = ("وقال مصدر محلي في ريف المدينة الشرقي إن الأهالي بدأوا منذ صباح الأمس بإصلاح "
+             "شبكة المياه التي تضررت خلال القصف الأخير على الحي القديم، وإن فرق الدفاع "
+             "المدني نقلت عشرات العائلات إلى مدرسة قريبة حتى تنتهي أعمال الترميم في الشارع "
+             "الرئيسي قرب السوق.")
+
+
+def test_with_windows_off_no_run_is_embedded_on_writing_or_asking(store: Storage,
+                                                                  light_encoder):
+    article = Article(id="water", text=LONG_NEWS, title="الماء", source="Local")
+    runs = [text_hash(w) for w in window_texts([LONG_NEWS])]
+    assert len(runs) > 3
+    report = store.update(light_encoder, add=[article], progress=False, windows=False)
+    assert report.added == ["water"]
+    index = store.open()
+    try:
+        cached = index.cached_vectors(light_encoder, [text_hash(LONG_NEWS), *runs])
+        assert set(cached) == {text_hash(LONG_NEWS)}  # the sentence, none of its runs
+        question = "ماذا أصلح الأهالي في ريف المدينة؟"
+        counting = CountingEncoder(light_encoder)
+        off = Engine(index, counting, windows=False)  # type: ignore[arg-type]
+        assert off.settings.windows is False
+        assert off.ask(question).quotes
+        assert counting.documents == 0
+        on = Engine(index, counting)  # type: ignore[arg-type]
+        assert on.ask(question).quotes
+        assert counting.documents == len(runs)  # embedded when first needed
+    finally:
+        index.close()
+
+
+def test_isnad_windows_off_reaches_the_writer_and_the_engine(writable_home: IndexHome,
+                                                             light_encoder, monkeypatch):
+    monkeypatch.setenv("ISNAD_WINDOWS", "off")
+    settings = Settings(home=writable_home.root, model=light_encoder.name)
+    assert settings.windows is False
+    article = Article(id="water", text=LONG_NEWS, title="الماء", source="Local")
+    app.add(settings, light_encoder, ReadResult([article], []), progress=False)
+    engine = app.engine_over(settings, light_encoder)
+    try:
+        runs = [text_hash(w) for w in window_texts([LONG_NEWS])]
+        assert engine.index.cached_vectors(light_encoder, runs) == {}
+        assert engine.settings.windows is False
+    finally:
+        engine.close()

@@ -56,8 +56,9 @@ class LocalStorage(Storage):
 
     def update(self, encoder: Encoder, add: Iterable[Article] = (),
                remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
-               total: int | None = None) -> UpdateReport:
-        return update_index(self.home, encoder, add, remove, fresh, progress, total)
+               total: int | None = None, windows: bool = True) -> UpdateReport:
+        return update_index(self.home, encoder, add, remove, fresh, progress, total,
+                            windows=windows)
 
     def stored_articles(self) -> list[Article]:
         return stored_articles(self.home)

@@ -76,10 +76,11 @@ class LocalTarget:
 
 def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
                  remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
-                 total: int | None = None) -> UpdateReport:
+                 total: int | None = None, windows: bool = True) -> UpdateReport:
     """Remove ``remove`` (article ids), then add or replace ``add``, as one new
-    generation. ``fresh`` starts from an empty index (a full build). Returns what was
-    done; when nothing changed no generation is written."""
+    generation. ``fresh`` starts from an empty index (a full build); ``windows`` also
+    embeds long sentences' runs into the cache. Returns what was done; when nothing
+    changed no generation is written."""
     report = UpdateReport()
     started = time.perf_counter()
     with writer_lock(home):
@@ -113,7 +114,7 @@ def update_index(home: IndexHome, encoder: Encoder, add: Iterable[Article] = (),
                                encoder.dim, notes=report.warnings)
         plan = WritePlan(encoder, LocalTarget(catalog, builder), cache, report,
                          next_pid=int(catalog.meta("next_pid", 0)),
-                         next_sid=int(catalog.meta("next_sid", 0)))
+                         next_sid=int(catalog.meta("next_sid", 0)), windows=windows)
         try:
             plan.apply(remove, add, progress, total)
         finally:

@@ -87,10 +87,10 @@ class PostgresStorage(Storage):
 
     def update(self, encoder: Encoder, add: Iterable[Article] = (),
                remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
-               total: int | None = None) -> UpdateReport:
+               total: int | None = None, windows: bool = True) -> UpdateReport:
         try:
             return update_index(self.database, encoder, add, remove, fresh, progress, total,
-                                local_cache=self.home.cache_dir)
+                                local_cache=self.home.cache_dir, windows=windows)
         except DatabaseError as exc:
             raise IndexUnavailable(str(exc)) from None
 

@@ -162,10 +162,12 @@ def _build_hnsw(db: Any, dim: int) -> None:
 
 def update_index(database: Database, encoder: Encoder, add: Iterable[Article] = (),
                  remove: Sequence[str] = (), fresh: bool = False, progress: bool = True,
-                 total: int | None = None, local_cache: Path | None = None) -> UpdateReport:
+                 total: int | None = None, local_cache: Path | None = None,
+                 windows: bool = True) -> UpdateReport:
     """Remove ``remove`` (article ids), then add or replace ``add``, in one transaction
     (see the module docstring). ``fresh`` starts from an empty index; ``local_cache``
-    is a folder of local embedding caches to take vectors from too."""
+    is a folder of local embedding caches to take vectors from too; ``windows`` also
+    embeds long sentences' runs into the cache."""
     report = UpdateReport()
     started = time.perf_counter()
     connection = connect(database)
@@ -173,7 +175,7 @@ def update_index(database: Database, encoder: Encoder, add: Iterable[Article] = 
     try:
         with database.errors(), connection.transaction():
             _write(database, connection, cache, encoder, report, add, remove, fresh,
-                   progress, total)
+                   progress, total, windows)
     finally:
         cache.close()
         connection.close()
@@ -183,7 +185,7 @@ def update_index(database: Database, encoder: Encoder, add: Iterable[Article] = 
 
 def _write(database: Database, db: Any, cache: PostgresEmbeddingCache, encoder: Encoder,
            report: UpdateReport, add: Iterable[Article], remove: Sequence[str], fresh: bool,
-           progress: bool, total: int | None) -> None:
+           progress: bool, total: int | None, windows: bool) -> None:
     if not db.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()[0]:
         raise IndexBusy(cli_t("index_database_busy", url=database.shown))
     meta = read_meta(db)
@@ -195,7 +197,8 @@ def _write(database: Database, db: Any, cache: PostgresEmbeddingCache, encoder: 
         _delete_everything(db)
     target = PostgresTarget(db)
     plan = WritePlan(encoder, target, cache, report,
-                     next_pid=int(meta.get("next_pid", 0)), next_sid=int(meta.get("next_sid", 0)))
+                     next_pid=int(meta.get("next_pid", 0)), next_sid=int(meta.get("next_sid", 0)),
+                     windows=windows)
     plan.apply(remove, add, progress, total)
     target.write_document_frequencies()
     if not (report.added or report.replaced or report.removed) and not fresh:
