@@ -3,7 +3,7 @@ development data.
 
 Usage: python bench/train_query_adapter.py [--rank 8] [--epochs 1] [--batch 32]
                                            [--lr 1e-4] [--work DIR] [--out DIR]
-                                           [--bce W] [--news N] [--siblings K]
+                                           [--bce W] [--news N] [--siblings K] [--windows]
                                            [--results FILE]
                                            [--max-steps N] [--device cpu|cuda]
 
@@ -29,7 +29,10 @@ the base model's vectors (no re-index) and a question costs one forward pass, as
    on the same paragraph, that the sentence does not answer): the relative loss asks
    which sentence answers a question, this asks which question a sentence answers, the
    side abstention lives on, since an unanswerable question on the articles' own topic
-   is a sibling of the questions they do answer.
+   is a sibling of the questions they do answer; with ``--windows``, every text's
+   similarity in the loss is the higher of its own and its best 12-word run's, as the
+   engine ranks long sentences (retrieval/windows.py), so the adapter is trained for the
+   score it is used with.
    A checkpoint is written atomically to WORK every
    ``--every`` steps and at the end; a second run resumes from it.
 3. measure: inside the gold paragraph, accuracy@1 of the development questions (base
@@ -65,6 +68,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import train_reader  # noqa: E402  (the reader's examples and data sources)
+
+from isnad.retrieval.windows import sentence_windows, window_texts  # noqa: E402
 
 NEWS = train_reader.DATA / "saudinewsnet"
 FLAGSHIP = "Where was ISIS to be evacuated to?"
@@ -209,6 +214,11 @@ class QueryTrainer:
         texts = [t for texts, _ in groups for t in texts]
         candidates = torch.from_numpy(np.stack([vectors[t] for t in texts])).to(
             self.args.device)
+        runs = [(j, run) for j, text in enumerate(texts) for run in sentence_windows(text)]
+        if self.args.windows and runs:
+            owners = torch.tensor([j for j, _ in runs], device=self.args.device)
+            run_vectors = torch.from_numpy(np.stack([vectors[r] for _, r in runs])).to(
+                self.args.device)
         starts = np.cumsum([0] + [len(t) for t, _ in groups])[:-1]
         mask = torch.zeros(len(batch), len(texts), dtype=torch.bool)
         for i, (_, unsafe) in enumerate(groups):
@@ -219,6 +229,11 @@ class QueryTrainer:
         questions = self.embed([e["question"] for e in batch]
                                + [q for own in siblings for q in own])
         similarity = questions[:len(batch)] @ candidates.T
+        if self.args.windows and runs:
+            # A text scores as its best run when that is closer (the engine's score).
+            similarity = similarity.scatter_reduce(
+                1, owners.expand(len(batch), -1), questions[:len(batch)] @ run_vectors.T,
+                reduce="amax")
         logits = (similarity / self.args.tau).masked_fill(mask.to(self.args.device),
                                                           float("-inf"))
         target = torch.from_numpy(starts).to(self.args.device)
@@ -282,8 +297,11 @@ class QueryTrainer:
 
 
 def paragraph_accuracy(trainer: QueryTrainer, dev: list[dict],
-                       vectors: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """Inside the gold paragraph: is the closest sentence the one with the answer?"""
+                       vectors: dict[str, np.ndarray],
+                       windows: bool = False) -> dict[str, dict[str, float]]:
+    """Inside the gold paragraph: is the closest sentence the one with the answer?
+    (With ``windows``, also by the higher of each sentence's and its best run's
+    similarity, as the engine ranks: ``base_windows``, ``adapted_windows``.)"""
     dev = [e for e in dev if len(e["sentences"]) > 1]
     questions = [e["question"] for e in dev]
     out: dict[str, dict[str, list[bool]]] = {}
@@ -293,6 +311,11 @@ def paragraph_accuracy(trainer: QueryTrainer, dev: list[dict],
             scores = np.stack([vectors[s] for s in e["sentences"]]) @ q
             out.setdefault(e["source"], {}).setdefault(label, []).append(
                 int(np.argmax(scores)) == e["positive"])
+            if windows:
+                best = [max([float(vectors[r] @ q) for r in sentence_windows(s)],
+                            default=-1.0) for s in e["sentences"]]
+                out[e["source"]].setdefault(f"{label}_windows", []).append(
+                    int(np.argmax(np.maximum(scores, best))) == e["positive"])
             pooled.setdefault(e["source"], {}).setdefault(label, []).extend(
                 (float(score), i == e["positive"]) for i, score in enumerate(scores))
     return {source: {"questions": len(rows["base"]),
@@ -372,6 +395,9 @@ def main() -> None:
     parser.add_argument("--siblings", type=int, default=0,
                         help="contrast each positive with up to this many other questions "
                              "on its paragraph (0: none)")
+    parser.add_argument("--windows", action="store_true",
+                        help="score each text in the loss by the higher of its own and its "
+                             "best 12-word run's similarity, as the engine ranks")
     parser.add_argument("--batch", type=int, default=32, help="questions per step")
     parser.add_argument("--every", type=int, default=10, help="steps between checkpoints")
     parser.add_argument("--seed", type=int, default=13)
@@ -414,6 +440,8 @@ def main() -> None:
               "with siblings", file=sys.stderr)
     texts = sorted({t for e in train for t in group(e)[0]} |
                    {s for e in dev for s in e["sentences"]})
+    if args.windows:
+        texts = sorted(set(texts) | set(window_texts(texts)))
     encoder = SentenceTransformerEncoder(base_dir, name="embeddinggemma")
     vectors = dict(zip(texts, train_reader._embed_cached(encoder, texts, "document vectors"),
                        strict=True))
@@ -425,6 +453,7 @@ def main() -> None:
     tag = (f"r{args.rank}-e{args.epochs}" + (f"-bce{args.bce:g}" if args.bce else "")
            + (f"-news{args.news}" if args.news else "")
            + (f"-sib{args.siblings}" if args.siblings else "")
+           + ("-win" if args.windows else "")
            + "".join(f"-{name}{getattr(args, name):g}" for name in ("lr", "tau")
                      if getattr(args, name) != parser.get_default(name)))
     checkpoint = work / f"query-checkpoint-{tag}.pt"
@@ -436,7 +465,8 @@ def main() -> None:
                                          warmup_share=10)
     total = state["total"]
     print("3/3 development figures", file=sys.stderr)
-    figures = {"paragraph_accuracy@1": paragraph_accuracy(trainer, dev, vectors),
+    figures = {"paragraph_accuracy@1": paragraph_accuracy(trainer, dev, vectors,
+                                                          args.windows),
                "own_development": own_development(trainer, base_dir)}
     for source, row in figures["paragraph_accuracy@1"].items():
         print(f"{source:10} {row['questions']:4} questions  base {row['base']:.3f}  "
