@@ -214,8 +214,9 @@ class QueryTrainer:
         texts = [t for texts, _ in groups for t in texts]
         candidates = torch.from_numpy(np.stack([vectors[t] for t in texts])).to(
             self.args.device)
-        runs = [(j, run) for j, text in enumerate(texts) for run in sentence_windows(text)]
-        if self.args.windows and runs:
+        runs = ([(j, run) for j, text in enumerate(texts) for run in sentence_windows(text)]
+                if self.args.windows else [])
+        if runs:
             owners = torch.tensor([j for j, _ in runs], device=self.args.device)
             run_vectors = torch.from_numpy(np.stack([vectors[r] for _, r in runs])).to(
                 self.args.device)
@@ -229,7 +230,7 @@ class QueryTrainer:
         questions = self.embed([e["question"] for e in batch]
                                + [q for own in siblings for q in own])
         similarity = questions[:len(batch)] @ candidates.T
-        if self.args.windows and runs:
+        if runs:
             # A text scores as its best run when that is closer (the engine's score).
             similarity = similarity.scatter_reduce(
                 1, owners.expand(len(batch), -1), questions[:len(batch)] @ run_vectors.T,
@@ -296,6 +297,15 @@ class QueryTrainer:
         return saved
 
 
+def windowed(own: np.ndarray, sentences: list[str], q: np.ndarray,
+             vectors: dict[str, np.ndarray]) -> np.ndarray:
+    """Each sentence's similarity as the engine ranks it: the higher of its own
+    (``own``) and its best 12-word run's."""
+    best = [max([float(vectors[r] @ q) for r in sentence_windows(s)], default=-1.0)
+            for s in sentences]
+    return np.maximum(own, best)
+
+
 def paragraph_accuracy(trainer: QueryTrainer, dev: list[dict],
                        vectors: dict[str, np.ndarray],
                        windows: bool = False) -> dict[str, dict[str, float]]:
@@ -312,10 +322,9 @@ def paragraph_accuracy(trainer: QueryTrainer, dev: list[dict],
             out.setdefault(e["source"], {}).setdefault(label, []).append(
                 int(np.argmax(scores)) == e["positive"])
             if windows:
-                best = [max([float(vectors[r] @ q) for r in sentence_windows(s)],
-                            default=-1.0) for s in e["sentences"]]
                 out[e["source"]].setdefault(f"{label}_windows", []).append(
-                    int(np.argmax(np.maximum(scores, best))) == e["positive"])
+                    int(np.argmax(windowed(scores, e["sentences"], q, vectors)))
+                    == e["positive"])
             pooled.setdefault(e["source"], {}).setdefault(label, []).extend(
                 (float(score), i == e["positive"]) for i, score in enumerate(scores))
     return {source: {"questions": len(rows["base"]),

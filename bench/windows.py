@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 
 def paragraphs() -> dict:
+    from train_query_adapter import windowed
     from train_reader import read_examples
 
     from isnad.app import load_encoder
@@ -64,9 +65,8 @@ def paragraphs() -> dict:
         hits: dict[str, dict[str, list[bool]]] = {}
         for e, q in zip(development, queries, strict=True):
             own = np.array([vectors[s] @ q for s in e.sentences])
-            best = np.array([max([float(vectors[w] @ q) for w in sentence_windows(s)],
-                                 default=-1.0) for s in e.sentences])
-            for label, scores in (("sentence", own), ("with_windows", np.maximum(own, best))):
+            for label, scores in (("sentence", own),
+                                  ("with_windows", windowed(own, e.sentences, q, vectors))):
                 hits.setdefault(e.source, {}).setdefault(label, []).append(
                     int(np.argmax(scores)) == e.positive)
         out[encoder.query_adapter or "none"] = {
