@@ -3,7 +3,7 @@ question's and the sentence's tokens together order a paragraph better than the 
 
 Usage: python bench/late_interaction.py [--work DIR] [--head maxsim|cross|joint] [--dim 128]
                                         [--join 20] [--rank 16] [--epochs 6] [--seed 13]
-                                        [--out NAME]
+                                        [--siblings K] [--out NAME]
 
 The cross-encoder reader (bench/train_reader.py) reads question and sentence together
 from the first layer, so it must be trained through the encoder: 84 min per epoch on
@@ -30,12 +30,17 @@ weight), so training starts from the first stage and learns a correction.
    through the base model with the document prompt, every question's token states
    through the base model and its vector through the shipped query adapter.
 2. train on the training part, one positive and up to five negatives per question
-   (softmax over the group + binary cross-entropy), a checkpoint after each epoch in
+   (softmax over the group + binary cross-entropy; with ``--siblings K`` also the
+   positive sentence read with up to K other questions on its paragraph that it does not
+   answer, as negatives in both terms: the on-topic question the articles hold no answer
+   to, which abstention misses), a checkpoint after each epoch in
    WORK/late-interaction-HEAD[-NAME].checkpoint.pt that the same command resumes from
    (and, once trained, goes straight on to step 3 with); 3. measure on the development part
    (questions whose paragraph has more than one sentence, as
    bench/train_query_adapter.py reports): accuracy@1 inside the gold paragraph and the
-   pooled AUC, cosine vs head. Development data only. Writes
+   pooled AUC, cosine vs head; then the own and the news development sets through the
+   engine (bench/news_dev.py's articles and questions), first stage against the head
+   as reader, abstention at a cut fitted on the own set. Development data only. Writes
    bench/results/late-interaction-HEAD[-NAME].json.
 """
 
@@ -57,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import train_reader  # noqa: E402  (the reader's examples and data sources)
-from train_query_adapter import pooled_auc  # noqa: E402
+from train_query_adapter import attach_siblings, pooled_auc  # noqa: E402
 
 CHUNK = 256
 
@@ -333,6 +338,29 @@ def measure(head, dev: list, features: dict) -> dict:
 CHECKPOINT_IGNORES = ("work", "epochs", "out", "candidates", "features_only")
 
 
+def sibling_questions(train: list, count: int, seed: int) -> dict[str, list[str]]:
+    """Per training question (by id) up to ``count`` other questions on its paragraph
+    that its positive sentence does not answer (bench/train_query_adapter.py's draw)."""
+    from dataclasses import asdict
+
+    rows = [asdict(e) for e in train]
+    attach_siblings(rows, count, seed)
+    return {row["qid"]: row["siblings"] for row in rows}
+
+
+def sibling_loss(head, question: str, positive: str, siblings: list[str], features: dict,
+                 pairs_in_batch: int, questions: int):
+    """The positive sentence must score higher with its own question than with each
+    sibling (softmax over the questions, own first), and each sibling pair below the
+    cut (binary cross-entropy, label 0), weighted as the group's terms are."""
+    import torch
+
+    logits = head(*batch_of([(q, positive) for q in (question, *siblings)], features))
+    negatives = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits[1:], torch.zeros(len(siblings)), reduction="sum") / pairs_in_batch
+    return negatives - torch.log_softmax(logits, 0)[0] / questions
+
+
 def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Namespace,
                  checkpoint: Path) -> list[dict]:
     """Train ``head`` for ``args.epochs`` epochs and return the history (development
@@ -348,6 +376,10 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
     trained = [p for p in head.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
     rng = random.Random(args.seed)
+    siblings = sibling_questions(train, args.siblings, args.seed) if args.siblings else {}
+    if siblings:
+        print(f"{sum(map(bool, siblings.values()))} training questions with siblings",
+              file=sys.stderr)
     if checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
         train_reader.refuse_other_settings(checkpoint, saved["settings"], settings,
@@ -370,19 +402,22 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
         for i in tqdm(range(0, len(order), args.batch), desc=f"epoch {epoch}", unit="step",
                       file=sys.stderr, mininterval=10):
             picked = [train[j] for j in order[i:i + args.batch]]
-            grouped = [(e.question, *groups(e, rng)) for e in picked]
-            pairs_in_batch = sum(len(sentences) for _, sentences, _ in grouped)
+            grouped = [(e.question, *groups(e, rng), siblings.get(e.qid, [])) for e in picked]
+            pairs_in_batch = sum(len(sentences) + len(sibs) for _, sentences, _, sibs in grouped)
             optimizer.zero_grad()
             # The batch's loss (binary cross-entropy over all its pairs, plus the mean of its
             # questions' listwise terms) is a sum over questions, so its gradient is gathered
             # one question at a time: a batch of 16 long Wikipedia groups through four
             # layers held more than 24 GiB of activations at once and was killed.
-            for question, sentences, marks in grouped:
+            for question, sentences, marks, sibs in grouped:
                 logits = head(*batch_of([(question, s) for s in sentences], features))
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     logits, torch.tensor(marks), pos_weight=torch.tensor(3.0),
                     reduction="sum") / pairs_in_batch
                 loss = loss - torch.log_softmax(logits, 0)[0] / len(grouped)
+                if sibs:
+                    loss = loss + sibling_loss(head, question, sentences[0], sibs, features,
+                                               pairs_in_batch, len(grouped))
                 loss.backward()
                 total += float(loss.detach())
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
@@ -399,7 +434,7 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
 
 class LateReader:
     """The trained head as an engine Reader (retrieval/reader.py's interface), for the
-    own development set: each sentence's token states are computed when first read and
+    development sets: each sentence's token states are computed when first read and
     kept (an index would keep them), the question's on every call."""
 
     def __init__(self, head, name: str, join: int | None = None) -> None:
@@ -434,11 +469,15 @@ class LateReader:
         return {"name": self.name}
 
 
-def own_development(head, name: str, candidates: int, join: int | None = None) -> dict:
-    """Isnad's own development set through the engine (adapted first stage), without
-    and with the head as reader: answer-in-quote@3, and abstention at a cut on the best
-    score that answers 96 % of answerable questions (as bench/calibrate.py fits it)."""
+def development_sets(head, name: str, candidates: int, join: int | None = None) -> dict:
+    """Isnad's own development set and the news development set (bench/news_dev.py)
+    through the engine (adapted first stage), without and with the head as reader:
+    answer-in-quote@3, and abstention at a cut on the best score fitted on the own set
+    to answer 96 % of its answerable questions (as bench/calibrate.py fits it), the
+    same cut then applied to the news set."""
     from dataclasses import replace
+
+    from news_dev import materialise
 
     from isnad.app import load_encoder
     from isnad.evaluate import ask_one, eval_home, figures, load_dataset
@@ -449,31 +488,48 @@ def own_development(head, name: str, candidates: int, join: int | None = None) -
     settings = Settings(model="embeddinggemma", reader="none", query_adapter="auto")
     reader = LateReader(head, name, join)
     encoder = load_encoder(settings)
-    articles, questions = load_dataset(ROOT / "bench" / "data" / "calibration.jsonl", None, [])
-    home = eval_home(settings, articles, encoder.name)
-    if not home.exists():
-        build_index(home, articles, encoder)
-    first = Engine(LocalIndex(home), encoder)
-    tuned = replace(first.settings, reader_candidates=candidates, reader_weight=1.0)
-    out = {}
-    for label, engine in (("first stage", first),
-                          (name, Engine(LocalIndex(home), encoder, settings=tuned,
-                                        reader=reader))):  # type: ignore[arg-type]
-        started = time.perf_counter()
-        rows = [ask_one(engine, q, 3) for q in questions]
-        report = figures(rows, 3)
-        best = sorted(r["best_similarity"] for r in rows if r["answerable"])
-        cut = best[int(0.04 * len(best))]  # the 96 % of answerable questions above it
-        out[label] = {"answer_in_quote@3": report["answer_in_quote@3"],
-                      "gold_article_in_quotes@3": report["gold_article_in_quotes@3"],
-                      "misses": [r["id"] for r in rows if r["outcome"] == "miss"],
-                      "cut_answering_96%": round(cut, 4),
-                      "answerable_below_cut": sum(b < cut for b in best),
-                      "unanswerable_below_cut": sum(r["best_similarity"] < cut for r in rows
-                                                    if not r["answerable"]),
-                      "unanswerable": sum(not r["answerable"] for r in rows),
-                      "seconds": round(time.perf_counter() - started, 1)}
-        print(label, out[label], file=sys.stderr)
+    news_work = settings.home / "news-dev"
+    news_work.mkdir(parents=True, exist_ok=True)
+    news_articles, news_questions = materialise(news_work)
+    sets = {"own": load_dataset(ROOT / "bench" / "data" / "calibration.jsonl", None, []),
+            "news": load_dataset(news_questions, None, [news_articles])}
+    homes = {}
+    for label, (articles, _) in sets.items():
+        homes[label] = eval_home(settings, articles, encoder.name)
+        if not homes[label].exists():
+            build_index(homes[label], articles, encoder)
+    out: dict[str, dict] = {"own": {}, "news": {}}
+    for label in ("first stage", name):
+        cut = None
+        for set_name in ("own", "news"):
+            engine = Engine(LocalIndex(homes[set_name]), encoder)
+            if label == name:
+                tuned = replace(engine.settings, reader_candidates=candidates,
+                                reader_weight=1.0)
+                engine = Engine(LocalIndex(homes[set_name]), encoder, settings=tuned,
+                                reader=reader)  # type: ignore[arg-type]
+            started = time.perf_counter()
+            rows = [ask_one(engine, q, 3) for q in sets[set_name][1]]
+            report = figures(rows, 3)
+            best = sorted(r["best_similarity"] for r in rows if r["answerable"])
+            if cut is None:
+                cut = best[int(0.04 * len(best))]  # the 96 % of answerable questions above it
+            pairs = [(r["best_similarity"], r["answerable"]) for r in rows]
+            out[set_name][label] = {
+                "answer_in_quote@3": report["answer_in_quote@3"],
+                "gold_article_in_quotes@3": report["gold_article_in_quotes@3"],
+                "misses": [r["id"] for r in rows if r["outcome"] == "miss"],
+                "cut_answering_96%_of_own": round(cut, 4),
+                "answerable_below_cut": sum(b < cut for b in best),
+                "answerable": len(best),
+                "unanswerable_below_cut": sum(r["best_similarity"] < cut for r in rows
+                                              if not r["answerable"]),
+                "unanswerable": sum(not r["answerable"] for r in rows),
+                "unanswerable_answered": [r["id"] for r in rows if not r["answerable"]
+                                          and r["best_similarity"] >= cut],
+                "best_score_auc": round(pooled_auc(pairs), 4),
+                "seconds": round(time.perf_counter() - started, 1)}
+            print(set_name, label, out[set_name][label], file=sys.stderr)
     return out
 
 
@@ -489,9 +545,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16, help="questions per step")
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--siblings", type=int, default=0,
+                        help="read each positive with up to this many other questions on its "
+                             "paragraph, as negatives (0: none)")
     parser.add_argument("--features-only", action="store_true")
     parser.add_argument("--candidates", type=int, default=12,
-                        help="sentences the head reads on the own development set")
+                        help="sentences the head reads on the development sets")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
 
@@ -514,9 +573,12 @@ def main() -> None:
     name = f"late-interaction-{args.head}" + (f"-{args.out}" if args.out else "")
     print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
     history = train_epochs(head, train, dev, features, args, work / f"{name}.checkpoint.pt")
-    print("3/3 own development set", file=sys.stderr)
-    own = own_development(head, name, args.candidates, join)
-    result = ROOT / "bench" / "results" / f"{name}.json"
+    print("3/3 own and news development sets", file=sys.stderr)
+    development = development_sets(head, name, args.candidates, join)
+    # A checkpoint read with another number of candidates (no training: it resumes
+    # past its last epoch) gets its own file, so no recorded figure is overwritten.
+    reads = f"-k{args.candidates}" if args.candidates != 12 else ""
+    result = ROOT / "bench" / "results" / f"{name}{reads}.json"
     from isnad import __version__
 
     result.write_text(json.dumps({"model": "embeddinggemma", "query_adapter": "isnad-gemma-query",
@@ -524,7 +586,7 @@ def main() -> None:
                                   "date": time.strftime("%Y-%m-%d"),
                                   "settings": {k: str(v) for k, v in vars(args).items()
                                                if k != "work"},
-                                  "history": history, "own_development": own,
+                                  "history": history, "development_sets": development,
                                   "parameters": sum(p.numel() for p in head.parameters()
                                                     if p.requires_grad)},
                                  indent=2) + "\n")
