@@ -41,7 +41,7 @@ weight), so training starts from the first stage and learns a correction.
    pooled AUC, cosine vs head; then the own and the news development sets through the
    engine (bench/news_dev.py's articles and questions), first stage against the head
    as reader, abstention at a cut fitted on the own set. Development data only. Writes
-   bench/results/late-interaction-HEAD[-NAME].json.
+   bench/results/late-interaction-HEAD[-NAME][-kCANDIDATES].json (CANDIDATES when not 12).
 """
 
 from __future__ import annotations
