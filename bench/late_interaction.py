@@ -3,7 +3,14 @@ question's and the sentence's tokens together order a paragraph better than the 
 
 Usage: python bench/late_interaction.py [--work DIR] [--head maxsim|cross|joint] [--dim 128]
                                         [--join 20] [--rank 16] [--epochs 6] [--seed 13]
-                                        [--siblings K] [--out NAME]
+                                        [--siblings K] [--candidates K] [--out NAME]
+                                        [--export [DIR]]
+
+The shipped joint reader (retrieval/readers/isnad-gemma-joint) is rebuilt by
+    python bench/late_interaction.py --head joint --join 20 --epochs 1 --siblings 4 \
+        --candidates 3 --out sib4 --export
+(about 12 min of features once, 24 min of training on two cores; its manifest records
+the command, the data's and the base weights' SHA-256 and the development figures).
 
 The cross-encoder reader (bench/train_reader.py) reads question and sentence together
 from the first layer, so it must be trained through the encoder: 84 min per epoch on
@@ -42,6 +49,8 @@ weight), so training starts from the first stage and learns a correction.
    engine (bench/news_dev.py's articles and questions), first stage against the head
    as reader, abstention at a cut fitted on the own set. Development data only. Writes
    bench/results/late-interaction-HEAD[-NAME][-kCANDIDATES].json (CANDIDATES when not 12).
+   With ``--export`` the trained head is first written as a reader folder and the
+   development sets are measured through that folder, loaded as a user's Isnad loads it.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import random
 import sys
 import time
@@ -65,6 +75,7 @@ import train_reader  # noqa: E402  (the reader's examples and data sources)
 from train_query_adapter import attach_siblings, pooled_auc  # noqa: E402
 
 CHUNK = 256
+EXPORT = ROOT / "retrieval" / "readers" / "isnad-gemma-joint"
 
 
 def unit_rows(vectors: list) -> np.ndarray:
@@ -93,28 +104,12 @@ def token_states(encoder, texts: list[str], prompt: str) -> tuple[list, np.ndarr
 
 def layer_states(encoder, texts: list[str], prompt: str, layer: int) -> tuple[list, np.ndarray]:
     """Per text the hidden states entering layer ``layer`` through the base model (the
-    query adapter off), every token kept, prompt and <bos> included, since the layers
-    above were trained to read them (float32: some activations pass float16's range
-    there), and its sentence vector as the model pools it. One forward pass gives both."""
-    import torch
+    query adapter off) and its sentence vector: the joint reader's own inputs
+    (retrieval/joint_reader.py), so training and the shipped reader read the same."""
+    from isnad.retrieval.joint_reader import layer_states as states
 
-    states, vectors = [], []
-    with torch.inference_mode(), encoder.base_model() as model:
-        config = model[0].auto_model.config
-        previous, config.output_hidden_states = config.output_hidden_states, True
-        # sentence-transformers 6 renamed tokenize to preprocess
-        prepare = getattr(model, "preprocess", None) or model.tokenize
-        try:
-            for i in range(0, len(texts), 16):
-                features = prepare([prompt + t for t in texts[i:i + 16]])
-                out = model(features)
-                hidden = out["all_layer_embeddings"][layer]
-                for row, mask in zip(hidden, out["attention_mask"].bool(), strict=True):
-                    states.append(row[mask].float().clone())
-                vectors += list(out["sentence_embedding"].float().numpy())
-        finally:
-            config.output_hidden_states = previous
-    return states, unit_rows(vectors)
+    with encoder.base_model() as model:
+        return states(model, texts, prompt, layer)
 
 
 def states_of(join: int | None):
@@ -185,21 +180,15 @@ def top_layers(join: int, rank: int, base: Path | None = None):
     """EmbeddingGemma's (or ``base``'s) layers from ``join`` up and its final norm, with a
     LoRA on their attention: they read the two texts' lower-layer states side by side."""
     from peft import LoraConfig, get_peft_model
-    from torch import nn
-    from transformers import AutoModel
 
     from isnad.embeddings.fetch import ensure_embeddinggemma
+    from isnad.retrieval.joint_reader import top_layers as cut
     from isnad.settings import Settings
 
     base = base or ensure_embeddinggemma(Settings().index_home.models_dir)
-    model = AutoModel.from_pretrained(base)
-    model.embed_tokens = nn.Identity()  # inputs arrive as states; 200 M weights freed
-    model.layers = nn.ModuleList(list(model.layers)[join:])
-    model.config.layer_types = model.config.layer_types[join:]
-    model.config.num_hidden_layers = len(model.layers)
     config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05,
                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
-    return get_peft_model(model, config)
+    return get_peft_model(cut(base, join), config)
 
 
 def make_head(kind: str, dim: int, join: int = 20, rank: int = 16, base: Path | None = None):
@@ -247,57 +236,18 @@ def make_head(kind: str, dim: int, join: int = 20, rank: int = 16, base: Path | 
             h = self.body(x, src_key_padding_mask=~mask)
             return self.cos_weight * cos + self.out(h[:, 0])[:, 0] + self.bias
 
-    class Joint(nn.Module):
-        """PreTTR (MacAvaney et al., 2020): the lower layers read each text alone (as
-        indexing does, so a sentence's states could be kept), the pretrained upper
-        layers read both, question then sentence, one position count across them."""
+    if kind == "joint":  # the shipped reader's own module (retrieval/joint_reader.py)
+        from isnad.retrieval.joint_reader import JointHead
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.top = top_layers(join, rank, base)
-            self.norm = nn.LayerNorm(768)
-            self.out = nn.Linear(3 * 768, 1)
-            nn.init.zeros_(self.out.weight)
-            nn.init.zeros_(self.out.bias)
-            self.cos_weight = nn.Parameter(torch.tensor(20.0))
-            self.bias = nn.Parameter(torch.tensor(-6.0))
-
-        def forward(self, q, qmask, d, dmask, cos):
-            nq, nd = qmask.sum(1).long(), dmask.sum(1).long()
-            batch, longest = q.shape[0], int((nq + nd).max())
-            x = q.new_zeros(batch, longest, q.shape[2])
-            segment = torch.full((batch, longest), -1, dtype=torch.long, device=q.device)
-            for i in range(batch):
-                a, b = int(nq[i]), int(nd[i])
-                x[i, :a], x[i, a:a + b] = q[i, :a], d[i, :b]
-                segment[i, :a], segment[i, a:a + b] = 0, 1
-            positions = torch.arange(longest, device=q.device).expand(batch, -1)
-            h = self.top(inputs_embeds=x, attention_mask=(segment >= 0).long(),
-                         position_ids=positions, use_cache=False).last_hidden_state
-
-            def mean(part: int):
-                keep = (segment == part).unsqueeze(-1).float()
-                return self.norm((h * keep).sum(1) / keep.sum(1))
-
-            qbar, dbar = mean(0), mean(1)
-            joint = self.out(torch.cat([qbar, dbar, qbar * dbar], -1))[:, 0]
-            return self.cos_weight * cos + joint + self.bias
-
-    return {"maxsim": MaxSim, "cross": Cross, "joint": Joint}[kind]()
+        return JointHead(top_layers(join, rank, base), 768)
+    return {"maxsim": MaxSim, "cross": Cross}[kind]()
 
 
 def batch_of(pairs: list[tuple[str, str]], features: dict):
     """Padded tensors for (question, sentence) pairs, and the adapted cosine."""
     import torch
 
-    def pad(states: list):
-        longest = max(len(s) for s in states)
-        x = torch.zeros(len(states), longest, 768)
-        m = torch.zeros(len(states), longest, dtype=torch.bool)
-        for i, s in enumerate(states):
-            x[i, :len(s)] = s.float()
-            m[i, :len(s)] = True
-        return x, m
+    from isnad.retrieval.joint_reader import pad_states as pad
 
     q, qmask = pad([features["query"][a][0] for a, _ in pairs])
     d, dmask = pad([features["doc"][b][0] for _, b in pairs])
@@ -335,7 +285,8 @@ def measure(head, dev: list, features: dict) -> dict:
             for source, r in sorted(rows.items())}
 
 
-CHECKPOINT_IGNORES = ("work", "epochs", "out", "candidates", "features_only")
+CHECKPOINT_IGNORES = ("work", "epochs", "out", "candidates", "features_only", "export",
+                      "every", "stop_after")
 
 
 def sibling_questions(train: list, count: int, seed: int) -> dict[str, list[str]]:
@@ -364,10 +315,13 @@ def sibling_loss(head, question: str, positive: str, siblings: list[str], featur
 def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Namespace,
                  checkpoint: Path) -> list[dict]:
     """Train ``head`` for ``args.epochs`` epochs and return the history (development
-    figures before training and after each epoch). After each epoch the head, the
-    optimiser and both random generators are written to ``checkpoint`` (atomically), and
-    a run that finds one goes on from it: an epoch of the joint head takes 21 min on two
-    cores, and a resumed run ends where an unbroken one would, to the bit. A checkpoint
+    figures before training and after each epoch). Every ``args.every`` steps and after
+    each epoch the head, the optimiser, both random generators and where the epoch in
+    progress stands (its order, its step, its loss so far) are written to
+    ``checkpoint`` (atomically), and a run that finds one goes on from it: an epoch of
+    the joint head takes 24 min on two cores, and a resumed run ends where an unbroken
+    one would, to the bit. ``args.stop_after`` steps end a run early, as an
+    interruption would (the history then ends before ``args.epochs``). A checkpoint
     made with other settings (``args`` but those in CHECKPOINT_IGNORES) is refused."""
     import torch
     from tqdm import tqdm
@@ -380,6 +334,7 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
     if siblings:
         print(f"{sum(map(bool, siblings.values()))} training questions with siblings",
               file=sys.stderr)
+    progress: dict | None = None  # the epoch in progress, where a checkpoint left it
     if checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
         train_reader.refuse_other_settings(checkpoint, saved["settings"], settings,
@@ -388,20 +343,34 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
         optimizer.load_state_dict(saved["optimizer"])
         rng.setstate(saved["rng"])
         torch.set_rng_state(saved["torch_rng"])
-        history = saved["history"]
-        print(f"resuming after epoch {history[-1]['epoch']}", file=sys.stderr)
+        history, progress = saved["history"], saved.get("progress")
+        where = f", step {progress['step']}" if progress else ""
+        print(f"resuming after epoch {history[-1]['epoch']}{where}", file=sys.stderr)
     else:
         history = [{"epoch": 0, **measure(head, dev, features)}]
         print(history[-1], file=sys.stderr)
-    started = time.perf_counter() - history[-1].get("seconds", 0)
+
+    def save(at: dict | None) -> None:
+        _save({"settings": settings, "head": head.state_dict(),
+               "optimizer": optimizer.state_dict(), "rng": rng.getstate(),
+               "torch_rng": torch.get_rng_state(), "history": history, "progress": at},
+              checkpoint)
+
+    elapsed = progress["seconds"] if progress else history[-1].get("seconds", 0)
+    started = time.perf_counter() - elapsed
+    steps_run = 0
     for epoch in range(history[-1]["epoch"] + 1, args.epochs + 1):
         head.train()
-        order = list(range(len(train)))
-        rng.shuffle(order)
-        total = 0.0
-        for i in tqdm(range(0, len(order), args.batch), desc=f"epoch {epoch}", unit="step",
-                      file=sys.stderr, mininterval=10):
-            picked = [train[j] for j in order[i:i + args.batch]]
+        if progress is not None and progress["epoch"] == epoch:
+            order, first, total = progress["order"], progress["step"], progress["total"]
+        else:
+            order = list(range(len(train)))
+            rng.shuffle(order)
+            first, total = 0, 0.0
+        steps = (len(order) + args.batch - 1) // args.batch
+        for step in tqdm(range(first, steps), initial=first, total=steps, desc=f"epoch {epoch}",
+                         unit="step", file=sys.stderr, mininterval=10):
+            picked = [train[j] for j in order[step * args.batch:(step + 1) * args.batch]]
             grouped = [(e.question, *groups(e, rng), siblings.get(e.qid, [])) for e in picked]
             pairs_in_batch = sum(len(sentences) + len(sibs) for _, sentences, _, sibs in grouped)
             optimizer.zero_grad()
@@ -422,13 +391,24 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
                 total += float(loss.detach())
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
+            steps_run += 1
+            stopping = bool(args.stop_after) and steps_run >= args.stop_after
+            if step + 1 < steps and (stopping or (args.every and (step + 1) % args.every == 0)):
+                save({"epoch": epoch, "step": step + 1, "order": order, "total": total,
+                      "seconds": round(time.perf_counter() - started)})
+            if stopping and step + 1 < steps:
+                print(f"stopped at epoch {epoch}, step {step + 1}; the same command resumes",
+                      file=sys.stderr)
+                return history
         history.append({"epoch": epoch, "loss": round(total / (len(order) / args.batch), 4),
                         "seconds": round(time.perf_counter() - started),
                         **measure(head, dev, features)})
         print(history[-1], file=sys.stderr)
-        _save({"settings": settings, "head": head.state_dict(),
-               "optimizer": optimizer.state_dict(), "rng": rng.getstate(),
-               "torch_rng": torch.get_rng_state(), "history": history}, checkpoint)
+        progress = None
+        save(None)
+        if args.stop_after and steps_run >= args.stop_after and epoch < args.epochs:
+            print(f"stopped after epoch {epoch}; the same command resumes", file=sys.stderr)
+            return history
     return history
 
 
@@ -469,7 +449,38 @@ class LateReader:
         return {"name": self.name}
 
 
-def development_sets(head, name: str, candidates: int, join: int | None = None) -> dict:
+def export(head, args: argparse.Namespace, history: list[dict]) -> None:
+    """The trained joint head as a reader folder: peft's adapter files for the top
+    layers, the head's own weights (safetensors) and a manifest naming the base
+    weights, data, command and development figures."""
+    import peft
+    import torch
+    import transformers
+
+    from isnad.embeddings.fetch import HUB_NAME, ensure_embeddinggemma, sha256_of
+    from isnad.retrieval.joint_reader import save_reader
+    from isnad.retrieval.reader import JOINT
+    from isnad.settings import Settings
+
+    details = {
+        "data": {name: {"path": str(path.relative_to(ROOT.parent)), "sha256": sha256_of(path)}
+                 for name, path in train_reader.SOURCES.items()},
+        "command": " ".join(["python bench/late_interaction.py", *sys.argv[1:]]),
+        "settings": {k: v for k, v in vars(args).items()
+                     if k not in {"work", "export", "features_only"}},
+        "train_seconds": history[-1].get("seconds"),
+        "hardware": f"{platform.machine()}, {os.cpu_count()} cores, cpu",
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "peft": peft.__version__},
+        "development": history[-1], "made": time.strftime("%Y-%m-%d"),
+    }
+    base_dir = ensure_embeddinggemma(Settings().index_home.models_dir)
+    save_reader(head, args.export, HUB_NAME, base_dir, args.join, args.candidates, name=JOINT,
+                **details)
+
+
+def development_sets(head, name: str, candidates: int, join: int | None = None,
+                     shipped=None) -> dict:
     """Isnad's own development set and the news development set (bench/news_dev.py)
     through the engine (adapted first stage), without and with the head as reader:
     answer-in-quote@3, and abstention at a cut on the best score fitted on the own set
@@ -486,7 +497,7 @@ def development_sets(head, name: str, candidates: int, join: int | None = None) 
     from isnad.settings import Settings
 
     settings = Settings(model="embeddinggemma", reader="none", query_adapter="auto")
-    reader = LateReader(head, name, join)
+    reader = shipped or LateReader(head, name, join)
     encoder = load_encoder(settings)
     news_work = settings.home / "news-dev"
     news_work.mkdir(parents=True, exist_ok=True)
@@ -549,9 +560,18 @@ def main() -> None:
                         help="read each positive with up to this many other questions on its "
                              "paragraph, as negatives (0: none)")
     parser.add_argument("--features-only", action="store_true")
+    parser.add_argument("--every", type=int, default=20,
+                        help="steps between checkpoints inside an epoch (0: after each epoch)")
+    parser.add_argument("--stop-after", type=int, default=0,
+                        help="stop after this many steps, checkpointed (0: run to the end)")
     parser.add_argument("--candidates", type=int, default=12,
                         help="sentences the head reads on the development sets")
     parser.add_argument("--out", default="")
+    parser.add_argument("--export", type=Path, nargs="?", const=EXPORT, default=None,
+                        help="joint head: write the trained reader (peft adapter, head, "
+                             "manifest) to this folder (default: the package's "
+                             f"{EXPORT.relative_to(ROOT)}) and measure the development sets "
+                             "through it")
     args = parser.parse_args()
 
     import torch
@@ -573,8 +593,22 @@ def main() -> None:
     name = f"late-interaction-{args.head}" + (f"-{args.out}" if args.out else "")
     print(f"2/3 training the {args.head} head on {len(train)} questions", file=sys.stderr)
     history = train_epochs(head, train, dev, features, args, work / f"{name}.checkpoint.pt")
+    if history[-1]["epoch"] < args.epochs:  # --stop-after: checkpointed, resumed next time
+        return
+    reader = None
+    if args.export is not None:
+        if args.head != "joint":
+            parser.error("--export writes a joint head only")
+        export(head, args, history)
+        from isnad.app import load_encoder
+        from isnad.retrieval.joint_reader import JointReader
+
+        encoder = load_encoder(Settings(model="embeddinggemma", reader="none",
+                                        query_adapter="auto"))
+        reader = JointReader(args.export, encoder)  # the shipped files, as a user loads them
+        print(f"wrote {args.export}", file=sys.stderr)
     print("3/3 own and news development sets", file=sys.stderr)
-    development = development_sets(head, name, args.candidates, join)
+    development = development_sets(head, name, args.candidates, join, reader)
     # A checkpoint read with another number of candidates (no training: it resumes
     # past its last epoch) gets its own file, so no recorded figure is overwritten.
     reads = f"-k{args.candidates}" if args.candidates != 12 else ""

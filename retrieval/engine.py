@@ -112,7 +112,9 @@ class Engine(IndexView):
             if reader is not None:
                 fitted = load_calibration(f"{encoder.calibration_name}+{reader.name}")
                 settings = replace(settings,
-                                   reader_abstain_below=fitted.get("abstain_below"))
+                                   reader_abstain_below=fitted.get("abstain_below"),
+                                   reader_candidates=(reader.candidates or
+                                                      settings.reader_candidates))
         self.settings = settings = replace(settings, windows=settings.windows and windows)
         self.max_question_chars = max_question_chars
         self.windows = WindowScorer(index, encoder) if settings.windows else None

@@ -55,6 +55,9 @@ MAX_QUESTION_TOKENS = 64
 MAX_PAIR_TOKENS = 192
 
 BUNDLED = "isnad-gemma"
+#: Isnad's joint reader (joint_reader.py), the one ``auto`` prefers when shipped.
+JOINT = "isnad-gemma-joint"
+OWN = (JOINT, BUNDLED)
 OFF = "set ISNAD_READER=none to answer without a reader"
 
 
@@ -71,6 +74,9 @@ class Reader(ABC):
 
     #: What ``isnad ask --json`` reports as ``"reader"``.
     name: str
+    #: How many of the first stage's best sentences it reads, when it was fitted to a
+    #: number (the engine's ``reader_candidates`` otherwise).
+    candidates: int | None = None
 
     @abstractmethod
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
@@ -84,18 +90,27 @@ def bundled_readers() -> Path:
     return Path(str(resources.files(__package__).joinpath("readers")))
 
 
-def load_manifest(folder: Path) -> dict[str, Any]:
+def read_manifest(folder: Path, fields: Sequence[str] = ()) -> dict[str, Any]:
+    """``folder``'s manifest, holding the base model, its hash, the files and
+    ``fields``: a missing or unreadable one is a ReaderError saying what to do."""
     try:
-        manifest = read_adapter_manifest(folder / "manifest.json",
-                                         ("base_model", "base_sha256", "layers", "files"))
-        if isinstance(manifest["layers"], bool) or not isinstance(manifest["layers"], int):
-            raise ValueError("its 'layers' is not a whole number")
+        return read_adapter_manifest(folder / "manifest.json",
+                                     ("base_model", "base_sha256", "files", *fields))
     except FileNotFoundError:
         raise ReaderError(f"the reader in {folder} has no manifest.json; rebuild it with "
                           "`python bench/train_reader.py` or set ISNAD_READER=none") from None
     except (OSError, ValueError) as exc:
         raise ReaderError(f"the reader manifest {folder / 'manifest.json'} cannot be read "
                           f"({exc}); reinstall isnad or set ISNAD_READER=none") from None
+
+
+def load_manifest(folder: Path) -> dict[str, Any]:
+    """A cross-encoder reader's manifest (its ``layers``: how many it reads)."""
+    manifest = read_manifest(folder, ("layers",))
+    if isinstance(manifest["layers"], bool) or not isinstance(manifest["layers"], int):
+        raise ReaderError(f"the reader manifest {folder / 'manifest.json'} cannot be read "
+                          "(its 'layers' is not a whole number); reinstall isnad or set "
+                          "ISNAD_READER=none")
     return manifest
 
 
@@ -104,7 +119,7 @@ def write_manifest(folder: Path, base_model: str, base_dir: Path, layers: int,
     """Record what the adapter in ``folder`` is: its files' hashes, the base weights it
     was trained on (name and SHA-256), how many of their layers it reads, and
     ``details`` (data, command, figures)."""
-    with _base_weights_read():
+    with base_weights_read():
         base_sha256 = weights_sha256(base_dir)
     return write_adapter_manifest(folder, ADAPTER_FILES, base_model, base_sha256,
                                   {"layers": layers}, **details)
@@ -121,6 +136,15 @@ def check_files(folder: Path, manifest: dict[str, Any]) -> None:
         raise ReaderError(f"the reader file {problem.path} is damaged (its hash differs "
                           "from the manifest); reinstall isnad, rebuild it with `python "
                           "bench/train_reader.py`, or set ISNAD_READER=none")
+
+
+def verify_base(folder: Path, base_dir: Path, manifest: dict[str, Any]) -> None:
+    """The weights in ``base_dir`` are those the reader in ``folder`` was trained on."""
+    with base_weights_read():
+        mismatch = base_weights_problem(base_dir, manifest)
+    if mismatch is not None:
+        raise ReaderError(f"the reader in {folder} was {mismatch}; use the matching "
+                          f"{manifest['base_model']} or set ISNAD_READER=none")
 
 
 def truncated_classifier(base_dir: Path, layers: int) -> Any:
@@ -161,11 +185,7 @@ class GemmaReader(Reader):
         self.folder = folder
         self.manifest = load_manifest(folder)
         check_files(folder, self.manifest)
-        with _base_weights_read():
-            mismatch = base_weights_problem(base_dir, self.manifest)
-        if mismatch is not None:
-            raise ReaderError(f"the reader in {folder} was {mismatch}; use the matching "
-                              f"{self.manifest['base_model']} or set ISNAD_READER=none")
+        verify_base(folder, base_dir, self.manifest)
         self.name = str(self.manifest.get("name", folder.name))
         self.batch_size = batch_size
         try:
@@ -240,7 +260,7 @@ def clip_tokens(tokenizer: Any, text: str, limit: int) -> str:
 
 
 @contextmanager
-def _base_weights_read() -> Iterator[None]:
+def base_weights_read() -> Iterator[None]:
     """No weights in the base folder (``weights_sha256``'s EncoderError, raised when
     hashing them for a manifest or checking them against one) as a ReaderError."""
     try:
@@ -253,30 +273,33 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     """The reader ``spec`` names (ISNAD_READER), to work beside ``encoder``:
 
     - ``auto`` (default): Isnad's own reader where the encoder is EmbeddingGemma (its
-      base) and the package ships it, none for the other encoders (the light ones
-      stay light);
+      base) and the package ships one (the joint reader first), none for the other
+      encoders (the light ones stay light);
     - ``none``: no reader;
-    - ``isnad-gemma``: Isnad's own reader, where the package ships it (this release
-      does not: see the README's "The reader");
-    - a folder with a ``manifest.json``: a reader made by bench/train_reader.py;
+    - ``isnad-gemma-joint`` / ``isnad-gemma``: that one of Isnad's own readers, where
+      the package ships it (the cross-encoder ``isnad-gemma`` is not shipped: see the
+      README's "The reader");
+    - a folder with a ``manifest.json``: a reader made by bench/late_interaction.py
+      (its manifest says ``"kind": "joint"``) or bench/train_reader.py;
     - anything else: a sentence-transformers CrossEncoder by hub name or folder.
     """
     spec = spec.strip()
     base_dir = getattr(encoder, "folder", None)
     is_gemma = getattr(encoder, "name", None) == "embeddinggemma"
-    shipped = (bundled_readers() / BUNDLED / "manifest.json").is_file()
+    shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
     if spec.lower() == "none" or (spec.lower() == "auto" and not (is_gemma and shipped)):
         return None
     folder: Path | None = None
-    if spec.lower() == BUNDLED and not shipped:
-        # Not shipped because, trained on this machine's 2 cores, it did not beat the
-        # first stage (README, "The reader"); a user can train one and point at it.
-        raise ReaderError(f"this package ships no {BUNDLED} reader; build one with "
-                          "`python bench/train_reader.py` (it lands in the package's "
-                          "readers folder), point ISNAD_READER at its folder, or set "
+    if spec.lower() in OWN and spec.lower() not in shipped:
+        raise ReaderError(f"this package ships no {spec.lower()} reader; build one with "
+                          "`python bench/late_interaction.py --export` or `python "
+                          "bench/train_reader.py` (it lands in the package's readers "
+                          "folder), point ISNAD_READER at its folder, or set "
                           "ISNAD_READER=none")
-    if spec.lower() in {"auto", BUNDLED}:
-        folder = bundled_readers() / BUNDLED
+    if spec.lower() == "auto":
+        folder = bundled_readers() / shipped[0]
+    elif spec.lower() in OWN:
+        folder = bundled_readers() / spec.lower()
     elif (Path(spec).expanduser() / "manifest.json").exists():
         folder = Path(spec).expanduser()
     if folder is None:
@@ -284,5 +307,9 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     if base_dir is None or not is_gemma:
         raise ReaderError(f"the reader in {folder} reads with EmbeddingGemma's layers; set "
                           "ISNAD_MODEL=embeddinggemma, or ISNAD_READER=none")
+    if read_manifest(folder).get("kind") == "joint":
+        from .joint_reader import JointReader  # imports torch: only when it is used
+
+        return JointReader(folder, encoder)
     embeddings = getattr(encoder, "token_embeddings", lambda: None)()
     return GemmaReader(folder, Path(base_dir), shared_embeddings=embeddings)

@@ -83,3 +83,37 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
         return open_storage(request.getfixturevalue("writable_home"))
     url = request.getfixturevalue("pg_indexed_url")
     return open_storage(IndexHome(tmp_path / "home"), "postgres", database=Database(url))
+
+
+WORDS = ("ما متى أين من الذي قال خرج التنظيم دمشق جنوب القافلة الجسر المطر where when "
+         "what who did the bridge vote rain road close isis leave").split()
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer Gemma 3 text model with a word-level tokenizer, saved as a folder
+    the way EmbeddingGemma's is (config.json, model.safetensors, tokenizer files)."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import Gemma3TextConfig, Gemma3TextModel, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-gemma")
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3}
+    for word in [*WORDS, "task:", "question", "answering", "|", "query:", "title:", "none",
+                 "text:"]:
+        vocab.setdefault(word, len(vocab))
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<bos> $A <eos>", pair="<bos> $A <eos> <bos> $B <eos>",
+        special_tokens=[("<bos>", 2), ("<eos>", 1)])
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<bos>", eos_token="<eos>",
+                            pad_token="<pad>", unk_token="<unk>").save_pretrained(folder)
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                              num_hidden_layers=3, num_attention_heads=2,
+                              num_key_value_heads=1, head_dim=16, pad_token_id=0,
+                              max_position_embeddings=512, use_bidirectional_attention=True,
+                              layer_types=["full_attention"] * 3)
+    Gemma3TextModel(config).save_pretrained(folder)
+    return folder

@@ -142,7 +142,8 @@ def _training_args(epochs: int, **changed: object):
 
     settings = {"head": "maxsim", "dim": 16, "join": 20, "rank": 16, "epochs": epochs,
                 "batch": 3, "lr": 3e-3, "seed": 13, "features_only": False,
-                "candidates": 12, "out": "", "work": None}
+                "candidates": 12, "out": "", "work": None, "siblings": 0, "export": None,
+                "every": 0, "stop_after": 0}
     return argparse.Namespace(**{**settings, **changed})
 
 
@@ -163,7 +164,16 @@ def test_training_resumed_from_its_checkpoint_ends_where_an_unbroken_run_does(
                                 tmp_path / "unbroken.pt")
     stopped = head()
     late.train_epochs(stopped, train, dev, features, _training_args(1), tmp_path / "resumed.pt")
-    torch.manual_seed(99)  # a new process: its generator is not where the first one left it
+    # Then interrupted inside the second epoch (3 steps an epoch: stopped at its second),
+    # then run to the end: each a new process, whose generator is not where the last
+    # one left it.
+    torch.manual_seed(98)
+    part = late.train_epochs(head(), train, dev, features,
+                             _training_args(3, stop_after=2, every=1), tmp_path / "resumed.pt")
+    assert [row["epoch"] for row in part] == [0, 1]
+    left = torch.load(tmp_path / "resumed.pt", weights_only=False)["progress"]
+    assert (left["epoch"], left["step"]) == (2, 2)  # the run goes on from there
+    torch.manual_seed(99)
     resumed = head()
     resumed_history = late.train_epochs(resumed, train, dev, features, _training_args(3),
                                         tmp_path / "resumed.pt")
