@@ -415,7 +415,12 @@ def train_epochs(head, train: list, dev: list, features: dict, args: argparse.Na
 class LateReader:
     """The trained head as an engine Reader (retrieval/reader.py's interface), for the
     development sets: each sentence's token states are computed when first read and
-    kept (an index would keep them), the question's on every call."""
+    kept (an index would keep them), the question's on every call. Its probabilities
+    order the quotes it read (``orders``), as measured before the shipped reader, which
+    only decides abstention."""
+
+    candidates: int | None = None
+    orders = True
 
     def __init__(self, head, name: str, join: int | None = None) -> None:
         from isnad.embeddings.fetch import ensure_embeddinggemma

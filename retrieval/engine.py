@@ -159,6 +159,12 @@ class Engine(IndexView):
         return self.examine(raw_question)[2]
 
     @property
+    def reader_orders(self) -> bool:
+        """Whether the reader's probabilities order the quotes (else it only decides
+        abstention: see ``Reader.orders``)."""
+        return self.reader is not None and self.reader.orders
+
+    @property
     def abstain_below(self) -> float | None:
         """The threshold in force: the reader's when there is a reader."""
         if self.reader is not None:
@@ -178,7 +184,15 @@ class Engine(IndexView):
         s = self.settings
         if read is None and self.reader is not None:
             read = self._read(question, candidates)
-        if read is not None:
+        if read is not None and not self.reader_orders:
+            # The reader only says whether any of the sentences it read answers: the
+            # first stage's order, scores and diversity stay (and a longer answer, or
+            # the bot's "more", goes on down the first stage's list).
+            threshold = s.reader_abstain_below
+            vouched = threshold is None or max((c.score for c in read), default=0.0) >= threshold
+            relevant = candidates if vouched else []
+            penalties = (s.keep_within, s.same_article_penalty, s.same_source_penalty)
+        elif read is not None:
             candidates, threshold = read, s.reader_abstain_below
             relevant = [c for c in read if threshold is None or c.score >= threshold]
             penalties = (s.reader_keep_within, s.reader_same_article_penalty,

@@ -47,11 +47,12 @@ JOINT_FILES = ("adapter_config.json", "adapter_model.safetensors", HEAD_FILE)
 
 
 def save_reader(head: JointHead, folder: Path, base_model: str, base_dir: Path, join: int,
-                candidates: int, **details: object) -> dict[str, Any]:
+                candidates: int, orders: bool = False, **details: object) -> dict[str, Any]:
     """Write the trained ``head`` as a reader folder: peft's adapter files for the top
     layers, the head's own weights and a manifest (its files' hashes, the base weights
-    it was trained on, the layer it joins at, how many candidates it reads, and
-    ``details``: data, command, figures). Returns the manifest."""
+    it was trained on, the layer it joins at, how many candidates it reads, whether it
+    orders them or only decides abstention, and ``details``: data, command, figures).
+    Returns the manifest."""
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,8 +69,8 @@ def save_reader(head: JointHead, folder: Path, base_model: str, base_dir: Path, 
     save_file({k: v.detach().contiguous() for k, v in head.head_state().items()},
               str(folder / HEAD_FILE))
     return write_adapter_manifest(folder, JOINT_FILES, base_model, base_sha256,
-                                  {"kind": "joint", "join": join, "candidates": candidates},
-                                  **details)
+                                  {"kind": "joint", "join": join, "candidates": candidates,
+                                   "orders": orders}, **details)
 
 
 def layer_states(model: Any, texts: Sequence[str], prompt: str, layer: int,
@@ -194,6 +195,10 @@ class JointReader(Reader):
         self.name = str(self.manifest.get("name", folder.name))
         self.join = int(self.manifest["join"])
         self.candidates = int(self.manifest["candidates"])
+        # Chosen on the development sets: ordering the three by the reader changes no
+        # answer in them, and keeping the first stage's order keeps its scores, its
+        # diversity and the quotes past the three for a longer answer.
+        self.orders = self.manifest.get("orders", False) is True
         try:
             top = top_layers(base_dir, self.join)
             with warnings.catch_warnings():
@@ -216,7 +221,7 @@ class JointReader(Reader):
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "join": self.join, "candidates": self.candidates,
-                "base_model": self.manifest["base_model"]}
+                "orders": self.orders, "base_model": self.manifest["base_model"]}
 
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         if not sentences:

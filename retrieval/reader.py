@@ -77,6 +77,9 @@ class Reader(ABC):
     #: How many of the first stage's best sentences it reads, when it was fitted to a
     #: number (the engine's ``reader_candidates`` otherwise).
     candidates: int | None = None
+    #: Whether its probabilities order the quotes; a reader that only decides
+    #: abstention (False) leaves the first stage's order and scores as they are.
+    orders: bool = True
 
     @abstractmethod
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:

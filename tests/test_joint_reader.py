@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from isnad.retrieval.engine import Engine
 from isnad.retrieval.local import LocalIndex, build_index
 from isnad.retrieval.reader import (
     JOINT,
+    Reader,
     ReaderError,
     bundled_readers,
     create_reader,
@@ -88,7 +91,7 @@ def test_the_joint_reader_scores_probabilities_per_sentence(tiny_encoder: Any,
                                atol=1e-5)
     assert reader.score(QUESTION, []).shape == (0,)
     assert reader.describe() == {"name": "tiny-joint", "join": 2, "candidates": 2,
-                                 "base_model": "tiny-gemma"}
+                                 "orders": False, "base_model": "tiny-gemma"}
 
 
 def test_an_untrained_joint_reader_is_the_first_stage_cosine(
@@ -105,20 +108,51 @@ def test_an_untrained_joint_reader_is_the_first_stage_cosine(
     np.testing.assert_allclose(reader.score(QUESTION, SENTENCES), expected, atol=1e-4)
 
 
-def test_the_engine_reads_as_many_candidates_as_the_manifest_says(
+class Recording(Reader):
+    """The joint reader, recording what the engine asks it to read."""
+
+    def __init__(self, inner: Reader) -> None:
+        self.inner, self.name = inner, inner.name
+        self.candidates, self.orders = inner.candidates, inner.orders
+        self.asked: list[list[str]] = []
+
+    def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        self.asked.append(list(sentences))
+        return self.inner.score(question, sentences)
+
+
+def test_the_joint_reader_decides_abstention_and_leaves_the_quotes_to_the_first_stage(
         tiny_base: Path, tiny_encoder: Any, tmp_path: Path) -> None:
     home = IndexHome(tmp_path / "home")
     build_index(home, read_corpus([bundled_corpus_dir()]).articles, tiny_encoder,
                 progress=False)
-    reader = create_reader(str(make_joint(tiny_base, tmp_path / "r", candidates=3)),
-                           tiny_encoder)
+    inner = create_reader(str(make_joint(tiny_base, tmp_path / "r", candidates=3)),
+                          tiny_encoder)
+    assert inner is not None and not inner.orders
+    reader = Recording(inner)
+    question = "إلى أين خرج التنظيم من جنوب دمشق؟"
+    first_stage = Engine(LocalIndex(home), tiny_encoder)
     engine = Engine(LocalIndex(home), tiny_encoder, reader=reader)
     assert engine.settings.reader_candidates == 3
-    answer = engine.answer_and_rank("إلى أين خرج التنظيم من جنوب دمشق؟", top=5,
-                                    abstain=False)[0]
-    assert answer.reader == "tiny-joint"
-    assert 1 <= len(answer.quotes) <= 3  # only what the reader read is shown
-    assert json.loads(answer.to_json())["reader"] == "tiny-joint"
+    expected = first_stage.answer_and_rank(question, top=5, abstain=False)[0]
+    answer = engine.answer_and_rank(question, top=5, abstain=False)[0]
+    # It read the first stage's best three; the quotes (asked for up to five) are the
+    # first stage's own, scores included.
+    assert len(reader.asked[-1]) == 3
+    assert answer.reader == "tiny-joint" and json.loads(answer.to_json())["reader"] == "tiny-joint"
+    assert answer.quotes
+    assert [(q.text, q.score) for q in answer.quotes] == [
+        (q.text, q.score) for q in expected.quotes]
+    # Whether it answers at all is the reader's: its best probability against its cut.
+    best = float(inner.score(expected.question, reader.asked[-1]).max())
+    assert engine.best_similarity(question) == pytest.approx(best, abs=1e-5)
+    for cut, answers in ((best + 1e-3, False), (best - 1e-3, True)):
+        strict = replace(engine.settings, reader_abstain_below=cut,
+                         abstain_below=2.0 if answers else -1.0)  # the cosine cut is not used
+        asked = Engine(LocalIndex(home), tiny_encoder, settings=strict, reader=reader).ask(question)
+        assert asked.answered is answers
+        assert [q.text for q in asked.quotes] == (
+            [q.text for q in expected.quotes[:3]] if answers else [])
 
 
 def _copy(folder: Path, tmp_path: Path) -> Path:
