@@ -463,6 +463,7 @@ def export(head, args: argparse.Namespace, history: list[dict]) -> None:
     import transformers
 
     from isnad.embeddings.fetch import HUB_NAME, ensure_embeddinggemma, sha256_of
+    from isnad.embeddings.query_adapter import BUNDLED as QUERY_ADAPTER
     from isnad.retrieval.joint_reader import save_reader
     from isnad.retrieval.reader import JOINT
     from isnad.settings import Settings
@@ -480,8 +481,10 @@ def export(head, args: argparse.Namespace, history: list[dict]) -> None:
         "development": history[-1], "made": time.strftime("%Y-%m-%d"),
     }
     base_dir = ensure_embeddinggemma(Settings().index_home.models_dir)
-    save_reader(head, args.export, HUB_NAME, base_dir, args.join, args.candidates, name=JOINT,
-                **details)
+    # The cosine the head adds is the question's through the shipped query adapter
+    # (build_features): the reader refuses an encoder without it.
+    save_reader(head, args.export, HUB_NAME, base_dir, args.join, args.candidates,
+                QUERY_ADAPTER, name=JOINT, **details)
 
 
 def development_sets(head, name: str, candidates: int, join: int | None = None,

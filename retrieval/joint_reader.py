@@ -47,11 +47,13 @@ JOINT_FILES = ("adapter_config.json", "adapter_model.safetensors", HEAD_FILE)
 
 
 def save_reader(head: JointHead, folder: Path, base_model: str, base_dir: Path, join: int,
-                candidates: int, orders: bool = False, **details: object) -> dict[str, Any]:
+                candidates: int, query_adapter: str | None, orders: bool = False,
+                **details: object) -> dict[str, Any]:
     """Write the trained ``head`` as a reader folder: peft's adapter files for the top
     layers, the head's own weights and a manifest (its files' hashes, the base weights
-    it was trained on, the layer it joins at, how many candidates it reads, whether it
-    orders them or only decides abstention, and ``details``: data, command, figures).
+    it was trained on, the layer it joins at, how many candidates it reads, the query
+    adapter its questions' cosine was computed through, whether it orders the
+    candidates or only decides abstention, and ``details``: data, command, figures).
     Returns the manifest."""
     from safetensors.torch import save_file
 
@@ -70,7 +72,8 @@ def save_reader(head: JointHead, folder: Path, base_model: str, base_dir: Path, 
               str(folder / HEAD_FILE))
     return write_adapter_manifest(folder, JOINT_FILES, base_model, base_sha256,
                                   {"kind": "joint", "join": join, "candidates": candidates,
-                                   "orders": orders}, **details)
+                                   "query_adapter": query_adapter, "orders": orders},
+                                  **details)
 
 
 def layer_states(model: Any, texts: Sequence[str], prompt: str, layer: int,
@@ -117,6 +120,10 @@ def top_layers(base_dir: Path, join: int) -> Any:
     model.config.layer_types = model.config.layer_types[join:]
     model.config.num_hidden_layers = len(model.layers)
     return model
+
+
+def adapter_name(adapter: object) -> str:
+    return f"the query adapter {adapter}" if adapter else "no query adapter"
 
 
 def pad_states(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -182,7 +189,7 @@ class JointReader(Reader):
         from safetensors.torch import load_file
 
         self.folder, self.encoder = folder, encoder
-        self.manifest = read_manifest(folder, ("join", "candidates"))
+        self.manifest = read_manifest(folder, ("join", "candidates", "query_adapter"))
         for field in ("join", "candidates"):
             value = self.manifest[field]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -190,6 +197,13 @@ class JointReader(Reader):
                                   f"be read (its {field!r} is not a positive whole "
                                   f"number); reinstall isnad or {OFF}")
         check_files(folder, self.manifest)
+        # Its logit adds the question's cosine through this adapter: through another one
+        # (or none) every probability would shift and the fitted cut mean nothing.
+        if self.manifest["query_adapter"] != encoder.query_adapter:
+            raise ReaderError(f"the reader in {folder} reads questions embedded through "
+                              f"{adapter_name(self.manifest['query_adapter'])}, but they "
+                              f"go through {adapter_name(encoder.query_adapter)}; set "
+                              "ISNAD_QUERY_ADAPTER=auto, or ISNAD_READER=none")
         base_dir = Path(encoder.folder)
         verify_base(folder, base_dir, self.manifest)
         self.name = str(self.manifest.get("name", folder.name))

@@ -272,6 +272,11 @@ def base_weights_read() -> Iterator[None]:
         raise ReaderError(f"{exc}; {OFF}") from None
 
 
+def encoder_adapter(encoder: object) -> str | None:
+    adapter = getattr(encoder, "query_adapter", None)
+    return adapter if isinstance(adapter, str) else None
+
+
 def create_reader(spec: str, encoder: object) -> Reader | None:
     """The reader ``spec`` names (ISNAD_READER), to work beside ``encoder``:
 
@@ -301,6 +306,11 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
                           "ISNAD_READER=none")
     if spec.lower() == "auto":
         folder = bundled_readers() / shipped[0]
+        if read_manifest(folder).get("query_adapter", encoder_adapter(encoder)) != \
+                encoder_adapter(encoder):
+            # The joint reader reads the adapted question's cosine: with the adapter
+            # off (ISNAD_QUERY_ADAPTER=none), the first stage alone, at its own cut.
+            return None
     elif spec.lower() in OWN:
         folder = bundled_readers() / spec.lower()
     elif (Path(spec).expanduser() / "manifest.json").exists():

@@ -66,7 +66,7 @@ def make_joint(base: Path, folder: Path, candidates: int = 2, trained: bool = Tr
         for name, weight in top.named_parameters():
             if "lora_B" in name:
                 torch.nn.init.normal_(weight, std=0.5)
-    save_reader(head, folder, "tiny-gemma", base, 2, candidates, name="tiny-joint")
+    save_reader(head, folder, "tiny-gemma", base, 2, candidates, None, name="tiny-joint")
     return folder
 
 
@@ -177,6 +177,7 @@ def test_a_damaged_or_missing_head_is_one_clear_error(tiny_encoder: Any, tiny_jo
     (lambda m: {**m, "join": "2"}, "'join' is not a positive whole number"),
     (lambda m: {**m, "candidates": 0}, "'candidates' is not a positive whole number"),
     (lambda m: {k: v for k, v in m.items() if k != "join"}, "join"),
+    (lambda m: {k: v for k, v in m.items() if k != "query_adapter"}, "query_adapter"),
 ])
 def test_a_joint_manifest_of_the_wrong_shape_is_one_clear_error(
         tiny_encoder: Any, tiny_joint: Path, tmp_path: Path, edit: Any, said: str) -> None:
@@ -199,6 +200,36 @@ def test_the_joint_reader_refuses_other_base_weights(tiny_base: Path, tiny_joint
     encoder.folder = other  # the folder the reader builds on holds other weights
     with pytest.raises(ReaderError, match=r"trained on base weights .* ISNAD_READER=none"):
         create_reader(str(tiny_joint), encoder)
+
+
+def test_the_joint_reader_needs_the_query_adapter_it_was_trained_through(
+        tiny_encoder: Any, tiny_joint: Path, tmp_path: Path) -> None:
+    """Its logit adds the question's cosine through the adapter its manifest names:
+    through none (ISNAD_QUERY_ADAPTER=none) its probabilities would mean something else."""
+    folder = _copy(tiny_joint, tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["query_adapter"] = "isnad-gemma-query"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ReaderError, match=r"through the query adapter isnad-gemma-query, but "
+                                          r"they go through no query adapter; set "
+                                          r"ISNAD_QUERY_ADAPTER=auto, or ISNAD_READER=none"):
+        create_reader(str(folder), tiny_encoder)
+
+
+def test_auto_picks_the_shipped_joint_reader_where_its_adapter_is_on(tiny_base: Path) -> None:
+    """``auto`` with EmbeddingGemma: the shipped joint reader when questions go through
+    the adapter it was trained with (here it then refuses the tiny base's weights,
+    which shows it was the one picked), none when they do not."""
+    from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+
+    folder = bundled_readers() / JOINT
+    if not (folder / "manifest.json").exists():
+        pytest.skip("this checkout ships no joint reader")
+    encoder = SentenceTransformerEncoder(tiny_base, name="embeddinggemma")
+    assert create_reader("auto", encoder) is None  # no adapter: the first stage alone
+    encoder.query_adapter = read_manifest(folder)["query_adapter"]
+    with pytest.raises(ReaderError, match=rf"reader in .*{JOINT} was trained on base weights"):
+        create_reader("auto", encoder)
 
 
 def test_the_joint_reader_needs_embeddinggemma(light_encoder: Any, tiny_joint: Path) -> None:
