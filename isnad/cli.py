@@ -524,11 +524,13 @@ def bot(
     raise typer.Exit(run_bot(_settings(), webhook_url, webhook_secret, listen, port, base_url))
 
 
-@app.command(epilog=settings_help("home", "model", "query_adapter"))
+@app.command(epilog=settings_help("home", "model", "query_adapter", "reader"))
 def models() -> None:
     """The embedding models Isnad knows by short name; * marks the one in use
-    (ISNAD_MODEL); then the query adapter questions go through (ISNAD_QUERY_ADAPTER)."""
+    (ISNAD_MODEL); then the query adapter questions go through (ISNAD_QUERY_ADAPTER)
+    and the reader (ISNAD_READER)."""
     from isnad.embeddings import query_adapter
+    from isnad.retrieval.reader import ReaderError, reader_in_use
 
     settings = _settings()
     in_use = canonical_model_name(settings.model)
@@ -545,6 +547,11 @@ def models() -> None:
         typer.echo("Query adapter: " + (
             "none (questions are embedded by the model alone)" if adapter is None else
             f"{adapter.name} (shipped with Isnad)" if shipped else str(adapter)))
+        try:
+            typer.echo("Reader: " + reader_in_use(settings.reader, in_use,
+                                                  adapter.name if adapter else None))
+        except ReaderError as exc:
+            typer.echo(f"Reader: {exc}")
     indexed = wiring.other_indexed_model(settings)
     if indexed is not None:
         typer.echo(f"The index in {settings.index_home.root} was built with {indexed}: "

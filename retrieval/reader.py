@@ -277,6 +277,26 @@ def encoder_adapter(encoder: object) -> str | None:
     return adapter if isinstance(adapter, str) else None
 
 
+def reader_in_use(spec: str, model: str, query_adapter: str | None) -> str:
+    """What ``create_reader(spec, …)`` would read with, for `isnad models`, without
+    loading anything: the model's canonical name and the query adapter in use."""
+    spec = spec.strip()
+    if spec.lower() == "none":
+        return "none (ISNAD_READER=none: the first stage alone ranks and abstains)"
+    if spec.lower() != "auto":
+        return spec
+    if model != "embeddinggemma":
+        return "none (the light models answer without one)"
+    shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
+    if not shipped:
+        return "none (this package ships none)"
+    wanted = read_manifest(bundled_readers() / shipped[0]).get("query_adapter", query_adapter)
+    if wanted != query_adapter:
+        return (f"none ({shipped[0]} reads questions through {wanted}, and "
+                "ISNAD_QUERY_ADAPTER leaves them without it)")
+    return f"{shipped[0]} (shipped with Isnad)"
+
+
 def create_reader(spec: str, encoder: object) -> Reader | None:
     """The reader ``spec`` names (ISNAD_READER), to work beside ``encoder``:
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from isnad.bot.config import BotSettings
 from isnad.cli import app
+from isnad.retrieval.reader import JOINT, bundled_readers
 from isnad.settings import Settings, env_name
 
 ENGINE = ["ISNAD_HOME", "ISNAD_MODEL", "ISNAD_READER", "ISNAD_WINDOWS", "ISNAD_TOP",
@@ -119,6 +120,25 @@ def test_models_names_the_query_adapter_in_use(cli_env, model, adapter, said):
     assert result.returncode == 0
     assert next(line for line in result.stdout.splitlines()
                 if line.startswith("Query adapter:")).startswith(said)
+
+
+@pytest.mark.parametrize(("model", "adapter", "reader", "said"), [
+    ("embeddinggemma", "auto", "auto", "Reader: isnad-gemma-joint (shipped with Isnad)"),
+    ("embeddinggemma", "none", "auto", "Reader: none (isnad-gemma-joint reads questions "
+                                       "through isnad-gemma-query"),
+    ("e5-small-q4", "auto", "auto", "Reader: none (the light models"),
+    ("embeddinggemma", "auto", "none", "Reader: none (ISNAD_READER=none"),
+    ("embeddinggemma", "auto", "cross-encoder/my-reader", "Reader: cross-encoder/my-reader"),
+])
+def test_models_names_the_reader_in_use(cli_env, model, adapter, reader, said):
+    """Which reader answers, said without loading one (or the model)."""
+    if JOINT in said and not (bundled_readers() / JOINT / "manifest.json").is_file():
+        said = "Reader: none (this package ships none)"
+    result = run(["models"], {**cli_env, "ISNAD_MODEL": model, "ISNAD_QUERY_ADAPTER": adapter,
+                              "ISNAD_READER": reader})
+    assert result.returncode == 0
+    assert next(line for line in result.stdout.splitlines()
+                if line.startswith("Reader:")).startswith(said), result.stdout
 
 
 def test_models_says_when_the_index_was_built_with_another(cli_env, tmp_path):
