@@ -9,7 +9,7 @@ Usage: python bench/late_interaction.py [--work DIR] [--head maxsim|cross|joint]
 The shipped joint reader (retrieval/readers/isnad-gemma-joint) is rebuilt by
     python bench/late_interaction.py --head joint --join 20 --epochs 1 --siblings 4 \
         --candidates 3 --out sib4 --export
-(about 12 min of features once, 24 min of training on two cores; its manifest records
+(features once, 12–35 min, and one epoch, 24–47 min, on two cores, by machine; its manifest records
 the command, the data's and the base weights' SHA-256 and the development figures).
 
 The cross-encoder reader (bench/train_reader.py) reads question and sentence together

@@ -31,10 +31,10 @@ class Settings(BaseSettings):
                                    "name or a local folder; `isnad models` lists them")
     reader: str = Field(default="auto",
                         description="reader that re-reads the best candidate sentences with "
-                                    "the question: auto (Isnad's own, isnad-gemma-joint, with "
-                                    "embeddinggemma; none otherwise), none, isnad-gemma-joint, "
-                                    "isnad-gemma, a trained reader's folder, or a CrossEncoder "
-                                    "name")
+                                    "the question: auto (none in this release), none, "
+                                    "isnad-gemma-joint (Isnad's own, shipped: it decides when "
+                                    "to abstain), isnad-gemma, a trained reader's folder, or a "
+                                    "CrossEncoder name")
     query_adapter: str = Field(
         default="auto",
         description="query-side adapter that questions (never documents) go through: auto "

@@ -16,6 +16,9 @@ were trained on, from which data, with which command). The base weights come fro
 encoder's own verified folder, and the token embeddings (two thirds of the model) are
 shared with the loaded encoder rather than held twice.
 
+Isnad's joint reader (``isnad-gemma-joint``, joint_reader.py) ships, off by default:
+it reads the first stage's best three sentences and decides abstention only.
+
 Other readers: any sentence-transformers ``CrossEncoder`` by hub name or local folder
 (``ISNAD_READER=cross-encoder/…``), or none (``ISNAD_READER=none``: the first stage
 alone ranks and abstains, as before).
@@ -55,9 +58,14 @@ MAX_QUESTION_TOKENS = 64
 MAX_PAIR_TOKENS = 192
 
 BUNDLED = "isnad-gemma"
-#: Isnad's joint reader (joint_reader.py), the one ``auto`` prefers when shipped.
+#: Isnad's joint reader (joint_reader.py): shipped, asked for by name.
 JOINT = "isnad-gemma-joint"
 OWN = (JOINT, BUNDLED)
+#: The readers ``auto`` turns on where shipped, in order of preference: none in this
+#: release. The joint reader abstains on 6 of the 15 unanswerable test questions
+#: instead of 4 (and on 3 of 62 answerable ones instead of 2) for about 1.5 s more per
+#: question on two cores (README, "The joint reader"): a trade a user makes, not a default.
+AUTO: tuple[str, ...] = ()
 OFF = "set ISNAD_READER=none to answer without a reader"
 
 
@@ -281,32 +289,40 @@ def reader_in_use(spec: str, model: str, query_adapter: str | None) -> str:
     """What ``create_reader(spec, …)`` would read with, for `isnad models`, without
     loading anything: the model's canonical name and the query adapter in use."""
     spec = spec.strip()
+    shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
     if spec.lower() == "none":
         return "none (ISNAD_READER=none: the first stage alone ranks and abstains)"
-    if spec.lower() != "auto":
+    if spec.lower() == "auto":
+        automatic = [name for name in AUTO if name in shipped]
+        if model != "embeddinggemma":
+            return "none (the light models answer without one)"
+        if automatic:
+            spec = automatic[0]
+        elif JOINT in shipped:
+            return f"none (ISNAD_READER={JOINT} turns on the joint reader shipped with Isnad)"
+        else:
+            return "none (this package ships none)"
+    if spec.lower() not in OWN:
         return spec
-    if model != "embeddinggemma":
-        return "none (the light models answer without one)"
-    shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
-    if not shipped:
-        return "none (this package ships none)"
-    wanted = read_manifest(bundled_readers() / shipped[0]).get("query_adapter", query_adapter)
+    if spec.lower() not in shipped:
+        return f"{spec.lower()} (not shipped with this package)"
+    wanted = read_manifest(bundled_readers() / spec.lower()).get("query_adapter", query_adapter)
     if wanted != query_adapter:
-        return (f"none ({shipped[0]} reads questions through {wanted}, and "
-                "ISNAD_QUERY_ADAPTER leaves them without it)")
-    return f"{shipped[0]} (shipped with Isnad)"
+        return (f"{spec.lower()} (shipped with Isnad; it reads questions through {wanted}, "
+                "which ISNAD_QUERY_ADAPTER leaves off: it will not load)")
+    return f"{spec.lower()} (shipped with Isnad)"
 
 
 def create_reader(spec: str, encoder: object) -> Reader | None:
     """The reader ``spec`` names (ISNAD_READER), to work beside ``encoder``:
 
-    - ``auto`` (default): Isnad's own reader where the encoder is EmbeddingGemma (its
-      base) and the package ships one (the joint reader first), none for the other
-      encoders (the light ones stay light);
+    - ``auto`` (default): the first of AUTO the package ships where the encoder is
+      EmbeddingGemma (its base), none for the other encoders (the light ones stay
+      light); AUTO is empty in this release, so ``auto`` means none;
     - ``none``: no reader;
     - ``isnad-gemma-joint`` / ``isnad-gemma``: that one of Isnad's own readers, where
-      the package ships it (the cross-encoder ``isnad-gemma`` is not shipped: see the
-      README's "The reader");
+      the package ships it (the joint reader is shipped; the cross-encoder
+      ``isnad-gemma`` is not: see the README's "The cross-encoder reader");
     - a folder with a ``manifest.json``: a reader made by bench/late_interaction.py
       (its manifest says ``"kind": "joint"``) or bench/train_reader.py;
     - anything else: a sentence-transformers CrossEncoder by hub name or folder.
@@ -315,7 +331,8 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     base_dir = getattr(encoder, "folder", None)
     is_gemma = getattr(encoder, "name", None) == "embeddinggemma"
     shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
-    if spec.lower() == "none" or (spec.lower() == "auto" and not (is_gemma and shipped)):
+    automatic = [name for name in AUTO if name in shipped]
+    if spec.lower() == "none" or (spec.lower() == "auto" and not (is_gemma and automatic)):
         return None
     folder: Path | None = None
     if spec.lower() in OWN and spec.lower() not in shipped:
@@ -325,7 +342,7 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
                           "folder), point ISNAD_READER at its folder, or set "
                           "ISNAD_READER=none")
     if spec.lower() == "auto":
-        folder = bundled_readers() / shipped[0]
+        folder = bundled_readers() / automatic[0]
         if read_manifest(folder).get("query_adapter", encoder_adapter(encoder)) != \
                 encoder_adapter(encoder):
             # The joint reader reads the adapted question's cosine: with the adapter

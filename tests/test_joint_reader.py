@@ -216,20 +216,25 @@ def test_the_joint_reader_needs_the_query_adapter_it_was_trained_through(
         create_reader(str(folder), tiny_encoder)
 
 
-def test_auto_picks_the_shipped_joint_reader_where_its_adapter_is_on(tiny_base: Path) -> None:
-    """``auto`` with EmbeddingGemma: the shipped joint reader when questions go through
-    the adapter it was trained with (here it then refuses the tiny base's weights,
-    which shows it was the one picked), none when they do not."""
+def test_the_shipped_joint_reader_is_asked_for_by_name(tiny_base: Path) -> None:
+    """``isnad-gemma-joint`` names the shipped folder (with the tiny base it then
+    refuses the encoder's query adapter, or else its weights: which shows that folder
+    was the one read); ``auto`` turns it on only where AUTO lists it."""
     from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
+    from isnad.retrieval.reader import AUTO
 
     folder = bundled_readers() / JOINT
     if not (folder / "manifest.json").exists():
         pytest.skip("this checkout ships no joint reader")
     encoder = SentenceTransformerEncoder(tiny_base, name="embeddinggemma")
-    assert create_reader("auto", encoder) is None  # no adapter: the first stage alone
+    with pytest.raises(ReaderError, match=rf"reader in .*{JOINT} reads questions embedded "
+                                          "through the query adapter isnad-gemma-query"):
+        create_reader(JOINT, encoder)
     encoder.query_adapter = read_manifest(folder)["query_adapter"]
     with pytest.raises(ReaderError, match=rf"reader in .*{JOINT} was trained on base weights"):
-        create_reader("auto", encoder)
+        create_reader(JOINT, encoder)
+    if JOINT not in AUTO:
+        assert create_reader("auto", encoder) is None
 
 
 def test_the_joint_reader_needs_embeddinggemma(light_encoder: Any, tiny_joint: Path) -> None:
