@@ -426,7 +426,12 @@ def main() -> None:
 
     import torch
 
-    from isnad.embeddings.fetch import HUB_NAME, ensure_embeddinggemma, sha256_of
+    from isnad.embeddings.fetch import (
+        HUB_NAME,
+        ensure_embeddinggemma,
+        save_peft_adapter,
+        sha256_of,
+    )
     from isnad.embeddings.query_adapter import BUNDLED, write_manifest
     from isnad.embeddings.sentence_transformers import SentenceTransformerEncoder
     from isnad.settings import Settings
@@ -487,14 +492,7 @@ def main() -> None:
               f"{fit['answer_recall']:.1%}, abstains on {fit['abstention_rate']:.1%} of "
               "unanswerable", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
-    trainer.peft.save_pretrained(str(out))
-    # The config names the base by its hub name, not this machine's folder (set after
-    # saving: peft would look the name up on the hub while it saves).
-    config_path = out / "adapter_config.json"
-    config = json.loads(config_path.read_text())
-    config["base_model_name_or_path"] = HUB_NAME
-    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    (out / "README.md").unlink(missing_ok=True)  # peft's empty model card
+    save_peft_adapter(trainer.peft, out, HUB_NAME)
     import peft
     import transformers
 

@@ -333,14 +333,11 @@ def export(trainer: Trainer, args: argparse.Namespace, base_dir: Path, out: Path
     import torch
     import transformers
 
+    from isnad.embeddings.fetch import HUB_NAME, save_peft_adapter
     from isnad.retrieval.reader import sha256_of, write_manifest
 
     out.mkdir(parents=True, exist_ok=True)
-    trainer.model.save_pretrained(str(out))
-    config_path = out / "adapter_config.json"
-    config = json.loads(config_path.read_text())
-    config["base_model_name_or_path"] = "google/embeddinggemma-300m"  # not this machine's path
-    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    save_peft_adapter(trainer.model, out, HUB_NAME)
     write_manifest(
         out, "google/embeddinggemma-300m", base_dir, args.layers,
         name=f"isnad-gemma-l{args.layers}",

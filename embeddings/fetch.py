@@ -126,6 +126,19 @@ def weights_sha256(folder: Path) -> str:
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
+def save_peft_adapter(model: Any, folder: Path, base_model: str) -> None:
+    """Save the peft ``model``'s adapter files into ``folder``, its config naming the
+    base by ``base_model`` (the hub name), not this machine's folder, and without peft's
+    empty model card: what ships is the same whichever machine trained it."""
+    model.save_pretrained(str(folder))
+    # Set after saving: peft would look the name up on the hub while it saves.
+    config_path = folder / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = base_model
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (folder / "README.md").unlink(missing_ok=True)
+
+
 def write_adapter_manifest(folder: Path, files: Iterable[str], base_model: str,
                            base_sha256: str, own: Mapping[str, object] | None = None, /,
                            **details: object) -> dict[str, Any]:

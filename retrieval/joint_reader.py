@@ -20,7 +20,6 @@ torch is imported at the top: this module is imported only when the reader loads
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..embeddings.fetch import weights_sha256, write_adapter_manifest
+from ..embeddings.fetch import save_peft_adapter, weights_sha256, write_adapter_manifest
 from .reader import (
     OFF,
     Reader,
@@ -60,14 +59,7 @@ def save_reader(head: JointHead, folder: Path, base_model: str, base_dir: Path, 
     folder.mkdir(parents=True, exist_ok=True)
     with base_weights_read():
         base_sha256 = weights_sha256(base_dir)
-    head.top.save_pretrained(str(folder))
-    # The config names the base by its hub name, not this machine's folder (set after
-    # saving: peft would look the name up on the hub while it saves).
-    config_path = folder / "adapter_config.json"
-    config = json.loads(config_path.read_text())
-    config["base_model_name_or_path"] = base_model
-    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    (folder / "README.md").unlink(missing_ok=True)  # peft's empty model card
+    save_peft_adapter(head.top, folder, base_model)
     save_file({k: v.detach().contiguous() for k, v in head.head_state().items()},
               str(folder / HEAD_FILE))
     return write_adapter_manifest(folder, JOINT_FILES, base_model, base_sha256,
