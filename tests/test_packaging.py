@@ -30,11 +30,13 @@ def test_the_wheel_carries_the_bundled_articles_and_calibration(tmp_path):
     assert {f"isnad/corpus/bundled/{name}" for name in bundled} <= names
     assert "isnad/retrieval/calibration.json" in names
     assert "isnad/prompts/messages.py" in names
-    # The query adapter ISNAD_QUERY_ADAPTER=auto loads, every file of it.
-    adapters = [p for p in (ROOT / "embeddings" / "adapters").rglob("*") if p.is_file()]
-    assert adapters
-    for file in adapters:
-        assert f"isnad/embeddings/{file.relative_to(ROOT / 'embeddings').as_posix()}" in names
+    # The query adapter ISNAD_QUERY_ADAPTER=auto loads and the shipped joint reader,
+    # every file of each.
+    for folder in ("embeddings/adapters", "retrieval/readers"):
+        files = [p for p in (ROOT / folder).rglob("*") if p.is_file()]
+        assert files, folder
+        for file in files:
+            assert f"isnad/{file.relative_to(ROOT).as_posix()}" in names
     # Every module of every package: a subpackage missing from pyproject's list would
     # work from the source tree and fail once installed.
     for folder, package in (("isnad", "isnad"), ("corpus", "isnad/corpus"),
