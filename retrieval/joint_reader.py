@@ -211,10 +211,11 @@ class JointReader(Reader):
                 warnings.simplefilter("ignore", FutureWarning)  # peft asks transformers
                 top = PeftModel.from_pretrained(top, str(folder))
             self.head = JointHead(top, top.config.hidden_size)
-            missing = set(self.head.head_state()) - set(load_file(folder / HEAD_FILE))
+            trained = load_file(folder / HEAD_FILE)
+            missing = set(self.head.head_state()) - set(trained)
             if missing:
                 raise ValueError(f"{HEAD_FILE} lacks {sorted(missing)}")
-            self.head.load_state_dict(load_file(folder / HEAD_FILE), strict=False)
+            self.head.load_state_dict(trained, strict=False)
             self.head.eval()
         except ReaderError:
             raise

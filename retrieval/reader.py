@@ -115,6 +115,11 @@ def read_manifest(folder: Path, fields: Sequence[str] = ()) -> dict[str, Any]:
                           f"({exc}); reinstall isnad or set ISNAD_READER=none") from None
 
 
+def shipped_readers() -> list[str]:
+    """Which of Isnad's own readers this package holds (a folder with a manifest)."""
+    return [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
+
+
 def load_manifest(folder: Path) -> dict[str, Any]:
     """A cross-encoder reader's manifest (its ``layers``: how many it reads)."""
     manifest = read_manifest(folder, ("layers",))
@@ -289,7 +294,7 @@ def reader_in_use(spec: str, model: str, query_adapter: str | None) -> str:
     """What ``create_reader(spec, …)`` would read with, for `isnad models`, without
     loading anything: the model's canonical name and the query adapter in use."""
     spec = spec.strip()
-    shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
+    shipped = shipped_readers()
     if spec.lower() == "none":
         return "none (ISNAD_READER=none: the first stage alone ranks and abstains)"
     if spec.lower() == "auto":
@@ -330,7 +335,7 @@ def create_reader(spec: str, encoder: object) -> Reader | None:
     spec = spec.strip()
     base_dir = getattr(encoder, "folder", None)
     is_gemma = getattr(encoder, "name", None) == "embeddinggemma"
-    shipped = [name for name in OWN if (bundled_readers() / name / "manifest.json").is_file()]
+    shipped = shipped_readers()
     automatic = [name for name in AUTO if name in shipped]
     if spec.lower() == "none" or (spec.lower() == "auto" and not (is_gemma and automatic)):
         return None
